@@ -1,0 +1,5 @@
+// lists commands.
+import type { CommandSpec } from "./types.ts";
+
+/** Command table entries of this family. */
+export const commands: CommandSpec[] = [];

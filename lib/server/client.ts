@@ -1,0 +1,177 @@
+// Per-connection state: protocol version, selected db, auth, MULTI queue, subscriptions,
+// blocking state and the output buffer with its write loop.
+import { ReplyBuffer } from "../protocol/reply.ts";
+import { RespParser } from "../protocol/parser.ts";
+import type { CommandSpec } from "../commands/types.ts";
+import type { Server } from "./server.ts";
+import type { Db } from "../store/keyspace.ts";
+
+/** A queued MULTI command. */
+export interface QueuedCommand {
+  spec: CommandSpec;
+  argv: string[];
+}
+
+/** What a blocked client waits for. */
+export interface BlockState {
+  keys: string[];
+  db: number;
+  /** Absolute deadline in ms, 0 = forever. */
+  deadline: number;
+  /** Re-runs the command; returns true when it was served (and replied). */
+  retry: () => boolean;
+  /** Replies for a timeout. */
+  onTimeout: () => void;
+  spec: CommandSpec;
+  argv: string[];
+}
+
+/** Transport a client writes to: a socket, or a capture for internal callers. */
+export interface Transport {
+  write(b: Uint8Array): Promise<number>;
+  close(): void;
+}
+
+let nextId = 1;
+
+/** A connected client. */
+export class Client {
+  id = nextId++;
+  out = new ReplyBuffer();
+  parser = new RespParser();
+  name = "";
+  dbIndex = 0;
+  db: Db;
+  authenticated = false;
+  createdAt = Date.now();
+  lastInteraction = Date.now();
+  lastCmd = "NULL";
+  /** MULTI state: null when not in a transaction. */
+  multi: QueuedCommand[] | null = null;
+  multiDirty = false;
+  /** Keys watched: "db\0key" entries. */
+  watched = new Set<string>();
+  watchDirty = false;
+  channels = new Set<string>();
+  patterns = new Set<string>();
+  shardChannels = new Set<string>();
+  blocked: BlockState | null = null;
+  /** CLIENT REPLY mode. */
+  replyMode: "on" | "off" | "skip" = "on";
+  skipNext = false;
+  closeAfterReply = false;
+  /** Continues processing buffered input after the client is unblocked. */
+  resume: (() => void) | null = null;
+  closed = false;
+  /** Flags shown by CLIENT LIST: M master, S replica, O monitor, r readonly ... */
+  isMaster = false;
+  isReplica = false;
+  isMonitor = false;
+  readonlyMode = false;
+  asking = false;
+  /** A handler sets this to propagate a rewritten form (SET EX -> SET PXAT ...). */
+  propagateArgv: string[] | null = null;
+  /** Set by handlers that propagate by themselves (EXEC, expiry) instead of their argv. */
+  suppressPropagation = false;
+  libName = "";
+  libVer = "";
+  /** Bytes read/written, for INFO stats. */
+  netIn = 0;
+  netOut = 0;
+  private writing = false;
+  private onDrain: (() => void)[] = [];
+
+  constructor(
+    public server: Server,
+    public transport: Transport | null,
+    public addr: string,
+    public laddr: string,
+    public fd = -1,
+  ) {
+    this.db = server.dbs[0];
+  }
+
+  get resp(): 2 | 3 {
+    return this.out.resp;
+  }
+  set resp(v: 2 | 3) {
+    this.out.resp = v;
+  }
+
+  /** True when subscribed to anything (RESP2 pub/sub context). */
+  get inPubSub(): boolean {
+    return this.channels.size + this.patterns.size + this.shardChannels.size > 0;
+  }
+
+  /** Selects a database by index. */
+  select(i: number): void {
+    this.dbIndex = i;
+    this.db = this.server.dbs[i];
+  }
+
+  /** Replies an error and counts it (INFO errorstats). */
+  error(msg: string): void {
+    this.server.stats.countError(msg);
+    this.out.error(msg);
+  }
+
+  /** Starts writing buffered output; concurrent callers share one write loop. */
+  flush(): Promise<void> {
+    if (this.writing) return new Promise((r) => this.onDrain.push(r));
+    if (this.out.len === 0 || !this.transport) {
+      if (this.closeAfterReply) this.close();
+      return Promise.resolve();
+    }
+    return this.writeLoop();
+  }
+
+  private async writeLoop(): Promise<void> {
+    this.writing = true;
+    try {
+      while (this.out.len > 0 && !this.closed) {
+        const n = this.out.len;
+        const chunk = this.out.buf.subarray(0, n);
+        let off = 0;
+        while (off < n) off += await this.transport!.write(chunk.subarray(off));
+        this.netOut += n;
+        this.server.stats.netOutput += n;
+        this.out.consume(n);
+      }
+    } catch {
+      this.close();
+    } finally {
+      this.writing = false;
+      const waiters = this.onDrain;
+      this.onDrain = [];
+      for (const w of waiters) w();
+    }
+    if (this.closeAfterReply) this.close();
+  }
+
+  /** Closes the connection and releases server-side state. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.server.unlinkClient(this);
+    try {
+      this.transport?.close();
+    } catch {
+      // already closed
+    }
+  }
+
+  /** Flags string as CLIENT LIST shows it. */
+  flagString(): string {
+    let f = "";
+    if (this.isMaster) f += "M";
+    if (this.isReplica) f += "S";
+    if (this.isMonitor) f += "O";
+    if (this.multi) f += "x";
+    if (this.blocked) f += "b";
+    if (this.watchDirty) f += "d";
+    if (this.closeAfterReply) f += "c";
+    if (this.readonlyMode) f += "r";
+    if (this.inPubSub) f += "P";
+    return f || "N";
+  }
+}

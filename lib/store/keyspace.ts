@@ -1,0 +1,154 @@
+// One logical database: keys -> values, keys -> absolute expiry (ms), with the hooks that
+// WATCH, snapshots (copy-on-write), cluster slot indexing and replication need.
+import type { Value } from "./types.ts";
+import { keyHashSlot } from "../cluster/slot.ts";
+
+/** Observers of keyspace changes, installed by the server. */
+export interface KeyspaceHooks {
+  /** Called before a key's value is modified or removed (snapshot copy-on-write, WATCH). */
+  beforeModify(db: Db, key: string): void;
+  /** Called when a key expires lazily or actively, so the server can propagate a DEL. */
+  onExpired(db: Db, key: string): void;
+  /** True when this server must not delete expired keys itself (replicas). */
+  isReplica(): boolean;
+  /** Current time in ms. */
+  now(): number;
+}
+
+/** Per-slot key index, maintained only in cluster mode. */
+export class SlotIndex {
+  slots: (Set<string> | undefined)[] = new Array(16384);
+  /** Adds a key. */
+  add(key: string): void {
+    const s = keyHashSlot(key);
+    (this.slots[s] ??= new Set()).add(key);
+  }
+  /** Removes a key. */
+  delete(key: string): void {
+    const set = this.slots[keyHashSlot(key)];
+    if (set) set.delete(key);
+  }
+  /** Number of keys in a slot. */
+  count(slot: number): number {
+    return this.slots[slot]?.size ?? 0;
+  }
+  /** Up to `n` keys of a slot. */
+  keys(slot: number, n: number): string[] {
+    const out: string[] = [];
+    const set = this.slots[slot];
+    if (!set) return out;
+    for (const k of set) {
+      if (out.length >= n) break;
+      out.push(k);
+    }
+    return out;
+  }
+  /** Drops everything. */
+  clear(): void {
+    this.slots = new Array(16384);
+  }
+}
+
+/** A numbered database. */
+export class Db {
+  dict = new Map<string, Value>();
+  expires = new Map<string, number>();
+  slotIndex: SlotIndex | null = null;
+  /** Average TTL estimate kept for INFO keyspace avg_ttl. */
+  avgTtl = 0;
+
+  constructor(public id: number, public hooks: KeyspaceHooks) {}
+
+  /** Number of keys. */
+  get size(): number {
+    return this.dict.size;
+  }
+
+  /** Deletes the key if its TTL passed; returns true if the key is (logically) expired. */
+  expireIfNeeded(key: string): boolean {
+    const when = this.expires.get(key);
+    if (when === undefined) return false;
+    if (when > this.hooks.now()) return false;
+    if (this.hooks.isReplica()) return true;
+    this.hooks.onExpired(this, key);
+    this.remove(key);
+    return true;
+  }
+
+  /** Value for reading, honouring expiry. */
+  get(key: string): Value | undefined {
+    const v = this.dict.get(key);
+    if (v === undefined) return undefined;
+    if (this.expires.size > 0 && this.expireIfNeeded(key)) return undefined;
+    return v;
+  }
+
+  /** Value that the caller is about to modify in place (runs copy-on-write / watch hooks). */
+  getForWrite(key: string): Value | undefined {
+    const v = this.get(key);
+    if (v !== undefined) this.hooks.beforeModify(this, key);
+    return v;
+  }
+
+  /** Sets a value; clears the TTL unless keepTtl. */
+  set(key: string, value: Value, keepTtl = false): void {
+    this.hooks.beforeModify(this, key);
+    const had = this.dict.has(key);
+    this.dict.set(key, value);
+    if (!had && this.slotIndex) this.slotIndex.add(key);
+    if (!keepTtl && this.expires.size > 0) this.expires.delete(key);
+  }
+
+  /** Adds a new key known not to exist (after get() returned undefined). */
+  add(key: string, value: Value): void {
+    this.set(key, value);
+  }
+
+  /** Deletes a key; returns true if it existed. */
+  delete(key: string): boolean {
+    if (!this.dict.has(key)) return false;
+    if (this.expires.size > 0 && this.expireIfNeeded(key)) return false;
+    this.hooks.beforeModify(this, key);
+    this.remove(key);
+    return true;
+  }
+
+  /** Removes a key unconditionally (no hooks besides the slot index). */
+  remove(key: string): void {
+    this.dict.delete(key);
+    this.expires.delete(key);
+    if (this.slotIndex) this.slotIndex.delete(key);
+  }
+
+  /** Sets an absolute expiry time in ms. */
+  setExpire(key: string, whenMs: number): void {
+    this.hooks.beforeModify(this, key);
+    this.expires.set(key, whenMs);
+  }
+
+  /** Removes the TTL; returns true if there was one. */
+  persist(key: string): boolean {
+    if (!this.expires.has(key)) return false;
+    this.hooks.beforeModify(this, key);
+    this.expires.delete(key);
+    return true;
+  }
+
+  /** Absolute expiry in ms or -1. */
+  getExpire(key: string): number {
+    return this.expires.get(key) ?? -1;
+  }
+
+  /** Removes every key. */
+  clear(): void {
+    this.dict = new Map();
+    this.expires = new Map();
+    this.slotIndex?.clear();
+  }
+
+  /** Turns on the per-slot key index (cluster mode). */
+  enableSlotIndex(): void {
+    this.slotIndex = new SlotIndex();
+    for (const k of this.dict.keys()) this.slotIndex.add(k);
+  }
+}
