@@ -1,4 +1,6 @@
 // Value types held in the keyspace. Strings are JS latin1 strings (one char per byte).
+import type { ZSetValue } from "./zset.ts";
+
 // Containers are small classes so OBJECT ENCODING and RDB can see which encoding Redis would use.
 
 /** Hash: field -> value. `listpack` mirrors Redis's compact-encoding state. */
@@ -77,10 +79,6 @@ export class SetValue {
   enc: "intset" | "hashtable" = "intset";
 }
 
-/** Sorted set: member -> score, plus an ordered index (see zset.ts). */
-export interface ZSetLike {
-  readonly type: "zset";
-}
 
 /** Stream placeholder type tag (streams are a later feature). */
 export interface StreamLike {
@@ -88,7 +86,7 @@ export interface StreamLike {
 }
 
 /** Any value stored under a key. */
-export type Value = string | HashValue | ListValue | SetValue | ZSetLike | StreamLike;
+export type Value = string | HashValue | ListValue | SetValue | ZSetValue | StreamLike;
 
 /** The Redis type name of a value, as TYPE reports it. */
 export function typeName(v: Value): string {
