@@ -49,12 +49,18 @@ export class Client {
   /** MULTI state: null when not in a transaction. */
   multi: QueuedCommand[] | null = null;
   multiDirty = false;
+  /** True while EXEC runs the queued commands: blocking commands must not block then. */
+  inExec = false;
   /** Keys watched: "db\0key" entries. */
   watched = new Set<string>();
+  /** Watched keys that were already logically expired when WATCHed (their deletion is no change). */
+  watchedStale = new Set<string>();
   watchDirty = false;
   channels = new Set<string>();
   patterns = new Set<string>();
   shardChannels = new Set<string>();
+  /** While replies are suppressed (CLIENT REPLY OFF/SKIP): byte ranges of push messages to keep. */
+  pushKeep: [number, number][] | null = null;
   blocked: BlockState | null = null;
   /** CLIENT REPLY mode. */
   replyMode: "on" | "off" | "skip" = "on";
@@ -101,6 +107,11 @@ export class Client {
   /** True when subscribed to anything (RESP2 pub/sub context). */
   get inPubSub(): boolean {
     return this.channels.size + this.patterns.size + this.shardChannels.size > 0;
+  }
+
+  /** Whether a blocking command may block now (never inside EXEC or for the master link). */
+  get canBlock(): boolean {
+    return !this.inExec && !this.isMaster;
   }
 
   /** Selects a database by index. */

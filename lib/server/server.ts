@@ -71,20 +71,19 @@ export class Server {
   private keyspaceHooks: KeyspaceHooks;
 
   constructor(public config: Config) {
-    const self = this;
     this.keyspaceHooks = {
-      beforeModify(db, key) {
-        if (self.watchers.size > 0) self.touchWatchedKey(db.id, key);
-        if (self.snapshotObservers.size > 0) for (const o of self.snapshotObservers) o.beforeModify(db, key);
+      beforeModify: (db, key) => {
+        if (this.watchers.size > 0) this.touchWatchedKey(db.id, key);
+        if (this.snapshotObservers.size > 0) for (const o of this.snapshotObservers) o.beforeModify(db, key);
       },
-      onExpired(db, key) {
-        self.stats.expiredKeys++;
-        if (self.watchers.size > 0) self.touchWatchedKey(db.id, key);
-        if (self.snapshotObservers.size > 0) for (const o of self.snapshotObservers) o.beforeModify(db, key);
-        self.notify("x", "expired", key, db.id);
-        self.propagate(db.id, ["DEL", key]);
+      onExpired: (db, key) => {
+        this.stats.expiredKeys++;
+        if (this.watchers.size > 0) this.touchWatchedKey(db.id, key);
+        if (this.snapshotObservers.size > 0) for (const o of this.snapshotObservers) o.beforeModify(db, key);
+        this.notify("x", "expired", key, db.id);
+        this.propagate(db.id, ["DEL", key]);
       },
-      isReplica: () => self.isReplica,
+      isReplica: () => this.isReplica,
       now: () => Date.now(),
     };
     const n = config.int("databases");

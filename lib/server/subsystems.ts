@@ -6,3 +6,4 @@ import { installers } from "./start.ts";
 export function register(inst: (typeof installers)[number]): void {
   installers.push(inst);
 }
+import "../cluster/runtime.ts";
