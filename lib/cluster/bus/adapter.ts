@@ -1,19 +1,3 @@
-// TEMPORARY placeholder until the wire codec lands.
-import type { BusMessage } from "../state.ts";
-/** Encodes a message. */
-export function encodeBus(_m: BusMessage): Uint8Array {
-  throw new Error("codec not available");
-}
-/** Decodes a packet or returns a reason. */
-export function decodeBus(_b: Uint8Array): BusMessage | string {
-  return "codec not available";
-}
-/** Splits a TCP stream into packets. */
-export class PacketFramer {
-  /** Adds bytes. */
-  push(_b: Uint8Array): void {}
-  /** Next packet, null if incomplete, or an error string. */
-  next(): Uint8Array | string | null {
-    return null;
-  }
-}
+// The bus entry points the cluster runtime uses: encode/decode between the state machine's
+// flat messages and wire bytes, and the TCP stream framer.
+export { decodeBus, encodeBus, PacketFramer } from "./state_bridge.ts";
