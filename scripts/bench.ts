@@ -41,14 +41,32 @@ async function start(name: "tsredis" | "redis", dir: string): Promise<Srv> {
   const port = freePort();
   const common = ["--port", String(port), "--save", "", "--appendonly", "no", "--dir", dir];
   const pin = have("taskset") ? ["taskset", "-c", "0"] : [];
-  const argv = name === "redis"
-    ? [...pin, "redis-server", ...common]
-    : [...pin, Deno.execPath(), "run", "--allow-all", "--no-check", "--quiet", `${ROOT}main.ts`, ...common];
-  const proc = new Deno.Command(argv[0], { args: argv.slice(1), stdout: "null", stderr: "null", cwd: dir }).spawn();
+  const argv = name === "redis" ? [...pin, "redis-server", ...common] : [
+    ...pin,
+    Deno.execPath(),
+    "run",
+    "--allow-all",
+    "--no-check",
+    "--quiet",
+    `${ROOT}main.ts`,
+    ...common,
+  ];
+  const proc = new Deno.Command(argv[0], {
+    args: argv.slice(1),
+    stdout: "null",
+    stderr: "null",
+    cwd: dir,
+  }).spawn();
   for (let i = 0; i < 200; i++) {
-    const r = new Deno.Command("redis-cli", { args: ["-p", String(port), "ping"], stdout: "piped", stderr: "null" })
+    const r = new Deno.Command("redis-cli", {
+      args: ["-p", String(port), "ping"],
+      stdout: "piped",
+      stderr: "null",
+    })
       .outputSync();
-    if (new TextDecoder().decode(r.stdout).includes("PONG")) return { name, port, proc, pid: proc.pid };
+    if (new TextDecoder().decode(r.stdout).includes("PONG")) {
+      return { name, port, proc, pid: proc.pid };
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`${name} did not start`);
@@ -73,7 +91,11 @@ interface Sample {
 }
 
 function cli(port: number, ...args: string[]): string {
-  const r = new Deno.Command("redis-cli", { args: ["-p", String(port), ...args], stdout: "piped", stderr: "piped" })
+  const r = new Deno.Command("redis-cli", {
+    args: ["-p", String(port), ...args],
+    stdout: "piped",
+    stderr: "piped",
+  })
     .outputSync();
   return new TextDecoder().decode(r.stdout).trim();
 }
@@ -101,9 +123,12 @@ function runBench(s: Srv, test: string, c: number, p: number, d: number, n: numb
     "--csv",
   ];
   const before = cpuTicks(s.pid);
-  const out = new Deno.Command(args[0], { args: args.slice(1), stdout: "piped", stderr: "piped" }).outputSync();
+  const out = new Deno.Command(args[0], { args: args.slice(1), stdout: "piped", stderr: "piped" })
+    .outputSync();
   const after = cpuTicks(s.pid);
-  const lines = new TextDecoder().decode(out.stdout).trim().split("\n").filter((l) => !l.startsWith('"test"'));
+  const lines = new TextDecoder().decode(out.stdout).trim().split("\n").filter((l) =>
+    !l.startsWith('"test"')
+  );
   // "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
   const f = lines[lines.length - 1].split(",").map((x) => x.replaceAll('"', ""));
   const cpuUs = ((after - before) * TICK_US) / n;
@@ -116,12 +141,17 @@ function median(xs: number[]): number {
 }
 
 function fmt(n: number, digits = 0): string {
-  return n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+  return n.toLocaleString("en-US", {
+    maximumFractionDigits: digits,
+    minimumFractionDigits: digits,
+  });
 }
 
 async function main(): Promise<void> {
   if (!have("redis-server") || !have("redis-benchmark")) {
-    console.error("bench: redis-server and redis-benchmark are needed (apt-get install redis-server redis-tools)");
+    console.error(
+      "bench: redis-server and redis-benchmark are needed (apt-get install redis-server redis-tools)",
+    );
     Deno.exit(1);
   }
   const dir = Deno.makeTempDirSync({ prefix: "tsredis-bench-" });
@@ -130,11 +160,19 @@ async function main(): Promise<void> {
   const scenarios: { test: string; c: number; p: number; d: number }[] = [];
   const tests = (opt.only ?? "set,get,incr,lpush,lpop,sadd,hset,zadd,mset").split(",");
   for (const p of [1, 16]) for (const t of tests) scenarios.push({ test: t, c: 50, p, d: 16 });
-  for (const t of ["set", "get"]) if (tests.includes(t)) scenarios.push({ test: t, c: 50, p: 16, d: 1024 });
-  for (const t of ["set", "get"]) if (tests.includes(t)) scenarios.push({ test: t, c: 1, p: 1, d: 16 });
+  for (const t of ["set", "get"]) {
+    if (tests.includes(t)) scenarios.push({ test: t, c: 50, p: 16, d: 1024 });
+  }
+  for (const t of ["set", "get"]) {
+    if (tests.includes(t)) scenarios.push({ test: t, c: 1, p: 1, d: 16 });
+  }
 
-  console.log(`# tsredis vs redis-server ${cli(rd.port, "info", "server").match(/redis_version:(\S+)/)?.[1]}`);
-  console.log(`rounds=${ROUNDS} requests=${N} (medians; server on core 0, redis-benchmark on core 1)\n`);
+  console.log(
+    `# tsredis vs redis-server ${cli(rd.port, "info", "server").match(/redis_version:(\S+)/)?.[1]}`,
+  );
+  console.log(
+    `rounds=${ROUNDS} requests=${N} (medians; server on core 0, redis-benchmark on core 1)\n`,
+  );
   console.log(
     "| test | -c | -P | -d | tsredis rps | redis rps | ratio | tsredis p50/p99 ms | redis p50/p99 ms | tsredis CPU us/req | redis CPU us/req | CPU ratio |",
   );
@@ -144,22 +182,28 @@ async function main(): Promise<void> {
       const n = sc.c === 1 ? Math.min(N, 20000) : N;
       const res: Record<string, Sample[]> = { tsredis: [], redis: [] };
       for (let r = 0; r < ROUNDS; r++) {
-        for (const s of r % 2 === 0 ? [ts, rd] : [rd, ts]) res[s.name].push(runBench(s, sc.test, sc.c, sc.p, sc.d, n));
+        for (const s of r % 2 === 0 ? [ts, rd] : [rd, ts]) {
+          res[s.name].push(runBench(s, sc.test, sc.c, sc.p, sc.d, n));
+        }
       }
       const m = (name: string, k: keyof Sample) => median(res[name].map((x) => x[k]));
       console.log(
-        `| ${sc.test} | ${sc.c} | ${sc.p} | ${sc.d} | ${fmt(m("tsredis", "rps"))} | ${fmt(m("redis", "rps"))} | ${
-          fmt(m("tsredis", "rps") / m("redis", "rps"), 2)
-        } | ${fmt(m("tsredis", "p50"), 3)}/${fmt(m("tsredis", "p99"), 3)} | ${fmt(m("redis", "p50"), 3)}/${
-          fmt(m("redis", "p99"), 3)
-        } | ${fmt(m("tsredis", "cpuUs"), 2)} | ${fmt(m("redis", "cpuUs"), 2)} | ${
+        `| ${sc.test} | ${sc.c} | ${sc.p} | ${sc.d} | ${fmt(m("tsredis", "rps"))} | ${
+          fmt(m("redis", "rps"))
+        } | ${fmt(m("tsredis", "rps") / m("redis", "rps"), 2)} | ${fmt(m("tsredis", "p50"), 3)}/${
+          fmt(m("tsredis", "p99"), 3)
+        } | ${fmt(m("redis", "p50"), 3)}/${fmt(m("redis", "p99"), 3)} | ${
+          fmt(m("tsredis", "cpuUs"), 2)
+        } | ${fmt(m("redis", "cpuUs"), 2)} | ${
           fmt(m("tsredis", "cpuUs") / m("redis", "cpuUs"), 2)
         } |`,
       );
     }
     if (!opt["skip-memory"]) {
       const keys = Number(opt.keys);
-      console.log(`\nRSS after DEBUG POPULATE ${keys} (MiB): peak right after loading, then settled after 15 s`);
+      console.log(
+        `\nRSS after DEBUG POPULATE ${keys} (MiB): peak right after loading, then settled after 15 s`,
+      );
       const rows: string[] = [];
       const peak: Record<string, number> = {};
       for (const s of [ts, rd]) {
@@ -173,7 +217,9 @@ async function main(): Promise<void> {
       const settled: Record<string, number> = { tsredis: rssKiB(ts.pid), redis: rssKiB(rd.pid) };
       for (const r of rows) console.log(`  ${r}`);
       console.log("| server | peak MiB | settled MiB |\n|---|---|---|");
-      for (const n of ["tsredis", "redis"]) console.log(`| ${n} | ${fmt(peak[n] / 1024)} | ${fmt(settled[n] / 1024)} |`);
+      for (const n of ["tsredis", "redis"]) {
+        console.log(`| ${n} | ${fmt(peak[n] / 1024)} | ${fmt(settled[n] / 1024)} |`);
+      }
       console.log(`settled ratio tsredis/redis: ${fmt(settled.tsredis / settled.redis, 2)}`);
     }
   } finally {

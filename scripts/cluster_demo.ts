@@ -45,7 +45,11 @@ function step(title: string): void {
 }
 
 function cli(port: number, ...args: string[]): string {
-  const r = new Deno.Command("redis-cli", { args: ["-p", String(port), ...args], stdout: "piped", stderr: "piped" })
+  const r = new Deno.Command("redis-cli", {
+    args: ["-p", String(port), ...args],
+    stdout: "piped",
+    stderr: "piped",
+  })
     .outputSync();
   return (new TextDecoder().decode(r.stdout) + new TextDecoder().decode(r.stderr)).trim();
 }
@@ -84,7 +88,14 @@ function confFor(port: number): string {
 
 function startNode(n: DemoNode): void {
   n.proc = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", "--no-check", "--quiet", `${ROOT}main.ts`, `redis${n.port}/redis${n.port}cluster.conf`],
+    args: [
+      "run",
+      "--allow-all",
+      "--no-check",
+      "--quiet",
+      `${ROOT}main.ts`,
+      `redis${n.port}/redis${n.port}cluster.conf`,
+    ],
     cwd: WORK,
     stdout: "null",
     stderr: "null",
@@ -124,7 +135,9 @@ function nodesTable(): string {
     const port = Number(f[1].split("@")[0].split(":").pop());
     const live = nodes.find((n) => n.port === port)?.proc != null;
     const keys = live ? cli(port, "dbsize") : "-";
-    const ops = live ? (cli(port, "info", "stats").match(/instantaneous_ops_per_sec:(\d+)/)?.[1] ?? "?") : "-";
+    const ops = live
+      ? (cli(port, "info", "stats").match(/instantaneous_ops_per_sec:(\d+)/)?.[1] ?? "?")
+      : "-";
     const role = f[2].replace("myself,", "");
     rows.push([
       f[0].slice(0, 8),
@@ -165,7 +178,9 @@ async function main(): Promise<void> {
     startNode(n);
     console.log(`${dim("$")} ./tsredis redis${n.port}/redis${n.port}cluster.conf`);
   }
-  for (const n of nodes) await waitUntil(`node ${n.port}`, () => cli(n.port, "ping") === "PONG", 20000);
+  for (const n of nodes) {
+    await waitUntil(`node ${n.port}`, () => cli(n.port, "ping") === "PONG", 20000);
+  }
   for (const n of nodes) n.id = cli(n.port, "cluster", "myid");
 
   step("Joining them with CLUSTER MEET");
@@ -201,7 +216,9 @@ async function main(): Promise<void> {
   step("Writing 1000 keys through a cluster client (ioredis)");
   const client = new Redis.Cluster([{ host: "127.0.0.1", port: BASE }]);
   for (let i = 0; i < 1000; i++) await client.set(`user:${i}`, `value-${i}`);
-  console.log(nodes.slice(0, MASTERS).map((n) => `  ${n.port}: ${cli(n.port, "dbsize")} keys`).join("\n"));
+  console.log(
+    nodes.slice(0, MASTERS).map((n) => `  ${n.port}: ${cli(n.port, "dbsize")} keys`).join("\n"),
+  );
 
   step("A key in another node's slot: MOVED, and redis-cli -c follows it");
   show(BASE, "set", "foo", "bar");
@@ -210,19 +227,35 @@ async function main(): Promise<void> {
 
   const victim = nodes[1 % MASTERS];
   const replica = nodes.find((n, i) => i >= MASTERS && (i - MASTERS) % MASTERS === 1 % MASTERS)!;
-  step(`Ctrl-C (SIGINT) on master ${victim.port}: final snapshot, then its replica ${replica.port} takes over`);
-  const key = Array.from({ length: 1000 }, (_, i) => `user:${i}`).find((k) => cli(victim.port, "exists", k) === "1")!;
+  step(
+    `Ctrl-C (SIGINT) on master ${victim.port}: final snapshot, then its replica ${replica.port} takes over`,
+  );
+  const key = Array.from({ length: 1000 }, (_, i) => `user:${i}`).find((k) =>
+    cli(victim.port, "exists", k) === "1"
+  )!;
   const t0 = Date.now();
   await stopNode(victim, "SIGINT");
-  console.log(`  stopped ${victim.port}; its log says: ${lastLines(`${WORK}/redis${victim.port}/redis${victim.port}.log`, 3)}`);
+  console.log(
+    `  stopped ${victim.port}; its log says: ${
+      lastLines(`${WORK}/redis${victim.port}/redis${victim.port}.log`, 3)
+    }`,
+  );
   let promoted = -1;
   try {
-    await waitUntil("the replica to be promoted", () => cli(replica.port, "role").startsWith("master"), TIMEOUT * 6);
+    await waitUntil(
+      "the replica to be promoted",
+      () => cli(replica.port, "role").startsWith("master"),
+      TIMEOUT * 6,
+    );
     await waitUntil("a successful write on the moved slots", () => {
       return cli(replica.port, "set", key, "after-failover") === "OK";
     }, TIMEOUT * 6);
     promoted = Date.now() - t0;
-    console.log(green(`  ${replica.port} is now a master; first write on its slots ${promoted} ms after the kill`));
+    console.log(
+      green(
+        `  ${replica.port} is now a master; first write on its slots ${promoted} ms after the kill`,
+      ),
+    );
     show(replica.port, "-c", "get", "user:1");
   } catch (e) {
     console.log(`  ${(e as Error).message} (automatic failover needs replication + elections)`);
@@ -233,8 +266,16 @@ async function main(): Promise<void> {
   startNode(victim);
   await waitUntil(`node ${victim.port}`, () => cli(victim.port, "ping") === "PONG", 20000);
   try {
-    await waitUntil("the old master to become a replica", () => cli(victim.port, "role").startsWith("slave"), 30000);
-    console.log(green(`  ${victim.port} is now: ${cli(victim.port, "role").split("\n").slice(0, 3).join(" ")}`));
+    await waitUntil(
+      "the old master to become a replica",
+      () => cli(victim.port, "role").startsWith("slave"),
+      30000,
+    );
+    console.log(
+      green(
+        `  ${victim.port} is now: ${cli(victim.port, "role").split("\n").slice(0, 3).join(" ")}`,
+      ),
+    );
   } catch (e) {
     console.log(`  ${(e as Error).message}`);
   }
@@ -252,7 +293,9 @@ async function main(): Promise<void> {
   }
   while (true) {
     const table = nodesTable();
-    Deno.stdout.writeSync(enc.encode("\x1b[s" + table + "\n" + dim(new Date().toLocaleTimeString()) + "\x1b[u"));
+    Deno.stdout.writeSync(
+      enc.encode("\x1b[s" + table + "\n" + dim(new Date().toLocaleTimeString()) + "\x1b[u"),
+    );
     await new Promise((r) => setTimeout(r, 1000));
     Deno.stdout.writeSync(enc.encode("\x1b[J"));
   }

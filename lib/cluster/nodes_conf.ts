@@ -1,7 +1,14 @@
 // nodes.conf: Redis's text format (the CLUSTER NODES lines plus a "vars currentEpoch N
 // lastVoteEpoch N" line). Parsing and formatting are pure; saving is atomic (temp file, fsync,
 // rename, directory fsync) and a lock file keeps two processes off the same config.
-import { ClusterNode, flagsFromString, isValidNodeId, NODE_FAIL, NODE_HANDSHAKE, NODE_MYSELF } from "./node.ts";
+import {
+  ClusterNode,
+  flagsFromString,
+  isValidNodeId,
+  NODE_FAIL,
+  NODE_HANDSHAKE,
+  NODE_MYSELF,
+} from "./node.ts";
 import type { ClusterState } from "./state.ts";
 import { splitArgs } from "../protocol/parser.ts";
 import { dirname } from "node:path";
@@ -87,7 +94,10 @@ export function parseNodesConf(st: ClusterState, text: string): void {
       const [a, b] = f.split("-");
       const start = Number(a);
       const stop = b === undefined ? start : Number(b);
-      if (!Number.isInteger(start) || !Number.isInteger(stop) || start < 0 || stop > 16383 || start > stop) {
+      if (
+        !Number.isInteger(start) || !Number.isInteger(stop) || start < 0 || stop > 16383 ||
+        start > stop
+      ) {
         throw new Error(`line ${i + 1}: bad slot range '${f}'`);
       }
       for (let s = start; s <= stop; s++) st.addSlot(n, s);

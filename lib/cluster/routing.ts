@@ -18,7 +18,13 @@ export function preferredEndpoint(n: ClusterNode, config: Config): string {
 const SHARD_PUBSUB = new Set(["ssubscribe", "sunsubscribe", "spublish"]);
 
 /** Returns the error reply for a command this node must not serve, or null to serve it. */
-export function routeCommand(st: ClusterState, config: Config, c: Client, spec: CommandSpec, argv: string[]): string | null {
+export function routeCommand(
+  st: ClusterState,
+  config: Config,
+  c: Client,
+  spec: CommandSpec,
+  argv: string[],
+): string | null {
   const isExec = spec.name === "exec";
   if (!isExec && spec.firstKey === 0 && !spec.getKeys) return null;
   const cmds: { spec: CommandSpec; argv: string[] }[] = isExec
@@ -62,7 +68,9 @@ export function routeCommand(st: ClusterState, config: Config, c: Client, spec: 
   if (n === null) return null;
   if (st.state !== "ok") {
     if (isShard) {
-      if (!config.bool("cluster-allow-pubsubshard-when-down")) return "CLUSTERDOWN The cluster is down";
+      if (!config.bool("cluster-allow-pubsubshard-when-down")) {
+        return "CLUSTERDOWN The cluster is down";
+      }
     } else if (!config.bool("cluster-allow-reads-when-down")) {
       return "CLUSTERDOWN The cluster is down";
     } else if (anyWrite) {
@@ -76,10 +84,14 @@ export function routeCommand(st: ClusterState, config: Config, c: Client, spec: 
     return `ASK ${slot} ${preferredEndpoint(to, config)}:${to.port}`;
   }
   if (importing && (c.asking || spec.flagSet?.has("asking"))) {
-    if (multipleKeys && missing > 0) return "TRYAGAIN Multiple keys request during rehashing of slot";
+    if (multipleKeys && missing > 0) {
+      return "TRYAGAIN Multiple keys request during rehashing of slot";
+    }
     return null;
   }
-  if ((c.readonlyMode || isShard) && !anyWrite && st.myself.isReplica && st.myself.slaveof === n) return null;
+  if ((c.readonlyMode || isShard) && !anyWrite && st.myself.isReplica && st.myself.slaveof === n) {
+    return null;
+  }
   if (n !== st.myself) return `MOVED ${slot} ${preferredEndpoint(n, config)}:${n.port}`;
   return null;
 }

@@ -33,7 +33,12 @@ import {
   type NodeLink,
   randomNodeId,
 } from "./node.ts";
-import { atomicWriteFileSync, formatNodesConf, lockNodesConf, parseNodesConf } from "./nodes_conf.ts";
+import {
+  atomicWriteFileSync,
+  formatNodesConf,
+  lockNodesConf,
+  parseNodesConf,
+} from "./nodes_conf.ts";
 import { routeCommand } from "./routing.ts";
 import { decodeBus, encodeBus, PacketFramer } from "./bus/adapter.ts";
 import { resolve } from "node:path";
@@ -169,7 +174,9 @@ export class ClusterRuntime {
     this.lockFile = lockNodesConf(this.configFile);
     if (!this.lockFile) {
       log.warning(
-        `Sorry, the cluster configuration file ${this.server.config.str("cluster-config-file")} is already used by a different Redis Cluster node. Please make sure that different nodes use different cluster configuration files.`,
+        `Sorry, the cluster configuration file ${
+          this.server.config.str("cluster-config-file")
+        } is already used by a different Redis Cluster node. Please make sure that different nodes use different cluster configuration files.`,
       );
       Deno.exit(1);
     }
@@ -178,7 +185,9 @@ export class ClusterRuntime {
       text = Deno.readTextFileSync(this.configFile);
     } catch (e) {
       if (!(e instanceof Deno.errors.NotFound)) {
-        log.warning(`Loading the cluster node config from ${this.configFile}: ${(e as Error).message}`);
+        log.warning(
+          `Loading the cluster node config from ${this.configFile}: ${(e as Error).message}`,
+        );
         Deno.exit(1);
       }
     }
@@ -190,7 +199,11 @@ export class ClusterRuntime {
     try {
       parseNodesConf(this.st, text);
     } catch (e) {
-      log.warning(`Unrecoverable error: corrupted cluster config file "${this.configFile}": ${(e as Error).message}`);
+      log.warning(
+        `Unrecoverable error: corrupted cluster config file "${this.configFile}": ${
+          (e as Error).message
+        }`,
+      );
       Deno.exit(1);
     }
     log.notice(`Node configuration loaded, I'm ${this.st.myself.name}`);
@@ -224,7 +237,8 @@ export class ClusterRuntime {
     const ok = this.st.startHandshake(ip, port, cport);
     if (!ok) {
       // "in progress" is not an error for MEET; only a malformed address is.
-      const valid = port > 0 && port <= 65535 && cport > 0 && cport <= 65535 && /^[0-9a-fA-F:.]+$/.test(ip);
+      const valid = port > 0 && port <= 65535 && cport > 0 && cport <= 65535 &&
+        /^[0-9a-fA-F:.]+$/.test(ip);
       return valid && (ip.includes(":") || /^\d+\.\d+\.\d+\.\d+$/.test(ip)) ? "ok" : "invalid";
     }
     return "ok";
@@ -254,7 +268,9 @@ export class ClusterRuntime {
     const me = this.st.myself;
     if (me.isMaster) return "ERR You should send CLUSTER FAILOVER to a replica";
     if (!me.slaveof) return "ERR I'm a replica but my master is unknown to me";
-    return this.failoverHandler ? this.failoverHandler(_force, _takeover) : "ERR manual failover is not available yet";
+    return this.failoverHandler
+      ? this.failoverHandler(_force, _takeover)
+      : "ERR manual failover is not available yet";
   }
 
   /** Installed by the failover subsystem. */
@@ -298,12 +314,16 @@ export class ClusterRuntime {
       st.delSlot(slot);
       st.addSlot(n, slot);
       if (wasMine && n !== me && me.numslots === 0 && st.allowReplicaMigration) {
-        log.warning(`Configuration change detected. Reconfiguring myself as a replica of ${n.name}`);
+        log.warning(
+          `Configuration change detected. Reconfiguring myself as a replica of ${n.name}`,
+        );
         st.setMyMaster(n);
         st.doBeforeSleep(TODO_SAVE_CONFIG | TODO_UPDATE_STATE | TODO_FSYNC_CONFIG);
       }
       if (n === me && st.importingFrom[slot]) {
-        if (this.bumpEpochWithoutConsensus()) log.warning(`configEpoch updated after importing slot ${slot}`);
+        if (this.bumpEpochWithoutConsensus()) {
+          log.warning(`configEpoch updated after importing slot ${slot}`);
+        }
         st.importingFrom[slot] = null;
         this.broadcastPong(false);
       }
@@ -507,7 +527,10 @@ export class ClusterRuntime {
         this.listeners.push(l);
         this.acceptLoop(l);
       } catch (e) {
-        if (e instanceof Deno.errors.AddrInUse && (hostname === "::" || hostname === "0.0.0.0") && this.listeners.length) {
+        if (
+          e instanceof Deno.errors.AddrInUse && (hostname === "::" || hostname === "0.0.0.0") &&
+          this.listeners.length
+        ) {
           continue;
         }
         if (optional) continue;
@@ -578,7 +601,11 @@ export class ClusterRuntime {
       link.drain();
       this.readLoop(link);
     }).catch((e) => {
-      log.debug(`Connection with Node ${node.name} at ${node.ip}:${node.cport} failed: ${(e as Error).message}`);
+      log.debug(
+        `Connection with Node ${node.name} at ${node.ip}:${node.cport} failed: ${
+          (e as Error).message
+        }`,
+      );
       if (node.pingSent === 0) node.pingSent = Date.now();
       this.freeLink(link);
     });
@@ -606,7 +633,11 @@ export class ClusterRuntime {
       const limit = this.server.config.int("cluster-link-sendbuf-limit");
       for (const l of [node.link, node.inboundLink]) {
         if (l && limit > 0 && l.sendBufferBytes() > limit) {
-          log.warning(`Freeing cluster link(${l.inbound ? "from" : "to"} node ${node.name}) due to exceeding send buffer memory limit.`);
+          log.warning(
+            `Freeing cluster link(${
+              l.inbound ? "from" : "to"
+            } node ${node.name}) due to exceeding send buffer memory limit.`,
+          );
           this.freeLink(l as BusLink);
           st.linksBufferLimitExceeded++;
         }
@@ -618,7 +649,9 @@ export class ClusterRuntime {
       let minPong: ClusterNode | null = null;
       for (let j = 0; j < 5 && all.length > 0; j++) {
         const n = all[Math.floor(Math.random() * all.length)];
-        if (n.link === null || n.pingSent !== 0 || n.flags & (NODE_MYSELF | NODE_HANDSHAKE)) continue;
+        if (n.link === null || n.pingSent !== 0 || n.flags & (NODE_MYSELF | NODE_HANDSHAKE)) {
+          continue;
+        }
         if (!minPong || minPong.pongReceived > n.pongReceived) minPong = n;
       }
       if (minPong) this.sendPing(minPong.link!, MSG_PING);
@@ -696,15 +729,30 @@ register((server) => {
   server.dbs[0].enableSlotIndex();
   routing.check = (c, spec, argv) => routeCommand(rt.st, server.config, c, spec, argv);
   server.infoSections.set("cluster", () => "cluster_enabled:1");
-  for (const name of ["cluster-node-timeout", "cluster-require-full-coverage", "cluster-allow-replica-migration"]) {
+  for (
+    const name of [
+      "cluster-node-timeout",
+      "cluster-require-full-coverage",
+      "cluster-allow-replica-migration",
+    ]
+  ) {
     server.config.onChange(name, () => void rt.applyConfig());
   }
   server.config.onChange("cluster-announce-hostname", (v) => {
     const s = String(v);
-    if (s !== "" && !/^[a-zA-Z0-9.-]+$/.test(s)) return "Hostnames must be less than 256 characters and contain only letters, numbers, hyphens and dots.";
+    if (s !== "" && !/^[a-zA-Z0-9.-]+$/.test(s)) {
+      return "Hostnames must be less than 256 characters and contain only letters, numbers, hyphens and dots.";
+    }
     rt.applyConfig();
   });
-  for (const name of ["cluster-announce-ip", "cluster-announce-port", "cluster-announce-bus-port", "cluster-announce-tls-port"]) {
+  for (
+    const name of [
+      "cluster-announce-ip",
+      "cluster-announce-port",
+      "cluster-announce-bus-port",
+      "cluster-announce-tls-port",
+    ]
+  ) {
     server.config.onChange(name, () => {
       rt.applyConfig();
       rt.st.doBeforeSleep(TODO_SAVE_CONFIG);

@@ -235,7 +235,9 @@ export class ClusterState {
   /** Highest configEpoch known. */
   maxEpoch(): bigint {
     let max = 0n;
-    for (const n of this.nodes.values()) if (BigInt(n.configEpoch) > max) max = BigInt(n.configEpoch);
+    for (const n of this.nodes.values()) {
+      if (BigInt(n.configEpoch) > max) max = BigInt(n.configEpoch);
+    }
     return max > this.currentEpoch ? max : this.currentEpoch;
   }
 
@@ -335,7 +337,9 @@ export class ClusterState {
     if (n.isReplica || n.numslots === 0) {
       this.io.log(
         "notice",
-        `Clear FAIL state for node ${n.name}: ${n.isReplica ? "replica" : "master without slots"} is reachable again.`,
+        `Clear FAIL state for node ${n.name}: ${
+          n.isReplica ? "replica" : "master without slots"
+        } is reachable again.`,
       );
       n.flags &= ~NODE_FAIL;
       this.doBeforeSleep(TODO_UPDATE_STATE | TODO_SAVE_CONFIG);
@@ -404,7 +408,10 @@ export class ClusterState {
       newMaster && curMaster && curMaster.numslots === 0 &&
       (this.allowReplicaMigration || senderSlots === migratedOurSlots)
     ) {
-      this.io.log("warning", `Configuration change detected. Reconfiguring myself as a replica of ${sender.name}`);
+      this.io.log(
+        "warning",
+        `Configuration change detected. Reconfiguring myself as a replica of ${sender.name}`,
+      );
       this.setMyMaster(sender);
       this.doBeforeSleep(TODO_SAVE_CONFIG | TODO_UPDATE_STATE | TODO_FSYNC_CONFIG);
     } else if (me.slaveof && me.slaveof.slaveof && me.slaveof.slaveof !== me) {
@@ -421,7 +428,8 @@ export class ClusterState {
 
   /** A slot with no owner, or whose owner stopped claiming it. */
   slotUnclaimed(slot: number): boolean {
-    return this.slots[slot] === null || (this.ownerNotClaiming[slot >> 3] & (1 << (slot & 7))) !== 0;
+    return this.slots[slot] === null ||
+      (this.ownerNotClaiming[slot >> 3] & (1 << (slot & 7))) !== 0;
   }
 
   /** Processes the gossip section of a PING/PONG/MEET. */
@@ -433,24 +441,32 @@ export class ClusterState {
         if (sender && sender.isMaster && node !== this.myself) {
           if (g.flags & (NODE_FAIL | NODE_PFAIL)) {
             if (!node.failReports.has(sender.name)) {
-              this.io.log("verbose", `Node ${sender.name} reported node ${node.name} as not reachable.`);
+              this.io.log(
+                "verbose",
+                `Node ${sender.name} reported node ${node.name} as not reachable.`,
+              );
             }
             node.failReports.set(sender.name, now);
             this.markNodeAsFailingIfNeeded(node);
           } else if (node.failReports.delete(sender.name)) {
-            this.io.log("verbose", `Node ${sender.name} reported node ${node.name} is back online.`);
+            this.io.log(
+              "verbose",
+              `Node ${sender.name} reported node ${node.name} is back online.`,
+            );
           }
         }
         // Trust a fresher pong time from gossip when we have no ping pending to the node.
         if (
-          !(g.flags & (NODE_FAIL | NODE_PFAIL)) && node.pingSent === 0 && this.failureReportsCount(node) === 0
+          !(g.flags & (NODE_FAIL | NODE_PFAIL)) && node.pingSent === 0 &&
+          this.failureReportsCount(node) === 0
         ) {
           const pongtime = g.pongReceived * 1000;
           if (pongtime <= now + 500 && pongtime > node.pongReceived) node.pongReceived = pongtime;
         }
         // A failing node seen at a new address by a healthy reporter: switch addresses.
         if (
-          node.flags & (NODE_FAIL | NODE_PFAIL) && !(g.flags & NODE_NOADDR) && !(g.flags & (NODE_FAIL | NODE_PFAIL)) &&
+          node.flags & (NODE_FAIL | NODE_PFAIL) && !(g.flags & NODE_NOADDR) &&
+          !(g.flags & (NODE_FAIL | NODE_PFAIL)) &&
           (node.ip !== g.ip || node.port !== g.port || node.cport !== g.cport)
         ) {
           if (node.link) this.io.freeLink(node.link);
@@ -461,7 +477,10 @@ export class ClusterState {
           node.cport = g.cport;
           node.flags &= ~NODE_NOADDR;
         }
-      } else if (sender && !(g.flags & NODE_NOADDR) && !this.blacklisted(g.nodename) && g.nodename.length === 40) {
+      } else if (
+        sender && !(g.flags & NODE_NOADDR) && !this.blacklisted(g.nodename) &&
+        g.nodename.length === 40
+      ) {
         // Unknown node gossiped by a known one: add it; the cron connects and pings it.
         const n = new ClusterNode(g.nodename, g.flags & ~(NODE_MYSELF | NODE_MEET), now);
         n.ip = g.ip;
@@ -474,10 +493,18 @@ export class ClusterState {
   }
 
   /** Updates a node's address from a packet on a link that is not its own outbound link. */
-  updateAddressIfNeeded(node: ClusterNode, link: NodeLink, msg: BusMessage, peerIp: string): boolean {
+  updateAddressIfNeeded(
+    node: ClusterNode,
+    link: NodeLink,
+    msg: BusMessage,
+    peerIp: string,
+  ): boolean {
     if (link === node.link) return false;
     const ip = msg.myip !== "" ? msg.myip : peerIp;
-    if (node.port === msg.port && node.cport === msg.cport && node.pport === msg.pport && node.ip === ip) return false;
+    if (
+      node.port === msg.port && node.cport === msg.cport && node.pport === msg.pport &&
+      node.ip === ip
+    ) return false;
     node.ip = ip;
     node.port = msg.port;
     node.pport = msg.pport;
@@ -486,7 +513,9 @@ export class ClusterState {
     node.link = null;
     node.flags &= ~NODE_NOADDR;
     this.io.log("warning", `Address updated for node ${node.name}, now ${node.ip}:${node.port}`);
-    if (this.myself.isReplica && this.myself.slaveof === node) this.io.setReplicationMaster(node.ip, node.port);
+    if (this.myself.isReplica && this.myself.slaveof === node) {
+      this.io.setReplicationMaster(node.ip, node.port);
+    }
     return true;
   }
 
@@ -526,7 +555,10 @@ export class ClusterState {
 
     if (type === MSG_PING || type === MSG_MEET) {
       // MEET tells us our own address as the peer sees it.
-      if ((type === MSG_MEET || me.ip === "") && !this.announceIp && localIp !== "" && localIp !== me.ip) {
+      if (
+        (type === MSG_MEET || me.ip === "") && !this.announceIp && localIp !== "" &&
+        localIp !== me.ip
+      ) {
         me.ip = localIp;
         this.io.log("warning", `IP address for this node updated to ${me.ip}`);
         this.doBeforeSleep(TODO_SAVE_CONFIG);
@@ -549,7 +581,10 @@ export class ClusterState {
         const ln = link.node;
         if (ln.inHandshake) {
           if (sender && sender !== ln) {
-            this.io.log("verbose", `Handshake: we already know node ${sender.name}, updating the address if needed.`);
+            this.io.log(
+              "verbose",
+              `Handshake: we already know node ${sender.name}, updating the address if needed.`,
+            );
             if (this.updateAddressIfNeeded(sender, link, msg, peerIp)) {
               this.doBeforeSleep(TODO_SAVE_CONFIG | TODO_UPDATE_STATE);
             }
@@ -583,7 +618,10 @@ export class ClusterState {
           this.doBeforeSleep(TODO_SAVE_CONFIG);
         }
       }
-      if (sender && type === MSG_PING && !sender.inHandshake && this.updateAddressIfNeeded(sender, link, msg, peerIp)) {
+      if (
+        sender && type === MSG_PING && !sender.inHandshake &&
+        this.updateAddressIfNeeded(sender, link, msg, peerIp)
+      ) {
         this.doBeforeSleep(TODO_SAVE_CONFIG | TODO_UPDATE_STATE);
       }
       if (!link.inbound && type === MSG_PONG && link.node) {
@@ -622,7 +660,9 @@ export class ClusterState {
         senderMaster = sender.isMaster ? sender : sender.slaveof;
         if (senderMaster) dirtySlots = !bytesEqual(senderMaster.slots, msg.myslots);
       }
-      if (sender && sender.isMaster && dirtySlots) this.updateSlotsConfigWith(sender, senderConfigEpoch, msg.myslots);
+      if (sender && sender.isMaster && dirtySlots) {
+        this.updateSlotsConfigWith(sender, senderConfigEpoch, msg.myslots);
+      }
       if (sender && dirtySlots) {
         for (let j = 0; j < CLUSTER_SLOTS; j++) {
           if (!(msg.myslots[j >> 3] & (1 << (j & 7)))) continue;
@@ -653,10 +693,15 @@ export class ClusterState {
           this.doBeforeSleep(TODO_SAVE_CONFIG | TODO_UPDATE_STATE);
         }
       } else {
-        this.io.log("notice", `Ignoring FAIL message from unknown node ${msg.sender} about ${msg.failNode}`);
+        this.io.log(
+          "notice",
+          `Ignoring FAIL message from unknown node ${msg.sender} about ${msg.failNode}`,
+        );
       }
     } else if (type === MSG_PUBLISH || type === MSG_PUBLISHSHARD) {
-      if (sender && msg.publish) this.io.publish(msg.publish.channel, msg.publish.message, type === MSG_PUBLISHSHARD);
+      if (sender && msg.publish) {
+        this.io.publish(msg.publish.channel, msg.publish.message, type === MSG_PUBLISHSHARD);
+      }
     } else if (type === MSG_FAILOVER_AUTH_REQUEST) {
       if (sender) this.io.onAuthRequest?.(sender, msg);
     } else if (type === MSG_FAILOVER_AUTH_ACK) {
@@ -688,7 +733,10 @@ export class ClusterState {
     this.todo &= ~TODO_UPDATE_STATE;
     if (this.firstUpdateStateCall === 0) this.firstUpdateStateCall = now;
     // A restarted master waits a little before accepting writes, to learn the new config.
-    if (isMasterStartup && this.myself.isMaster && this.state === "fail" && now - this.firstUpdateStateCall < 2000) {
+    if (
+      isMasterStartup && this.myself.isMaster && this.state === "fail" &&
+      now - this.firstUpdateStateCall < 2000
+    ) {
       return;
     }
     let newState: "ok" | "fail" = "ok";
@@ -715,7 +763,9 @@ export class ClusterState {
     }
     if (newState !== this.state) {
       const rejoinDelay = Math.min(5000, Math.max(500, this.nodeTimeout));
-      if (newState === "ok" && this.myself.isMaster && now - this.amongMinorityTime < rejoinDelay) return;
+      if (newState === "ok" && this.myself.isMaster && now - this.amongMinorityTime < rejoinDelay) {
+        return;
+      }
       this.io.log("warning", `Cluster state changed: ${newState}`);
       this.state = newState;
     }
@@ -752,10 +802,14 @@ export class ClusterState {
   /** The node description line used by CLUSTER NODES and nodes.conf. */
   describeNode(n: ClusterNode, usePport = false): string {
     const port = usePport && n.pport ? n.pport : n.port;
-    let s = `${n.name} ${n.ip}:${port}@${n.cport}${n.hostname ? "," + n.hostname : ""} ${flagsToString(n.flags)} `;
+    let s = `${n.name} ${n.ip}:${port}@${n.cport}${n.hostname ? "," + n.hostname : ""} ${
+      flagsToString(n.flags)
+    } `;
     s += n.slaveof ? n.slaveof.name : "-";
     const epoch = n.isReplica && n.slaveof ? n.slaveof.configEpoch : n.configEpoch;
-    s += ` ${n.pingSent} ${n.pongReceived} ${epoch} ${n.link || n.flags & NODE_MYSELF ? "connected" : "disconnected"}`;
+    s += ` ${n.pingSent} ${n.pongReceived} ${epoch} ${
+      n.link || n.flags & NODE_MYSELF ? "connected" : "disconnected"
+    }`;
     if (n.numslots > 0) {
       let start = -1;
       for (let j = 0; j <= CLUSTER_SLOTS; j++) {

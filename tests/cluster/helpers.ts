@@ -33,7 +33,11 @@ export async function stopNodes(nodes: Node[], signal: Deno.Signal = "SIGTERM"):
 }
 
 /** Polls until fn returns true (or throws after timeoutMs with the last state). */
-export async function waitFor(what: string, fn: () => Promise<boolean>, timeoutMs = 20000): Promise<void> {
+export async function waitFor(
+  what: string,
+  fn: () => Promise<boolean>,
+  timeoutMs = 20000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastErr: unknown = null;
   while (Date.now() < deadline) {
@@ -90,7 +94,11 @@ export async function clusterInfo(c: RespClient): Promise<Record<string, string>
 }
 
 /** Waits until every node knows every other node (no handshake) and reports cluster_state ok. */
-export async function waitForConvergence(nodes: Node[], expectState = "ok", timeoutMs = 30000): Promise<void> {
+export async function waitForConvergence(
+  nodes: Node[],
+  expectState = "ok",
+  timeoutMs = 30000,
+): Promise<void> {
   await waitFor(`cluster convergence (${nodes.length} nodes, state ${expectState})`, async () => {
     for (const n of nodes) {
       const lines = parseNodes(String(await n.c.call("CLUSTER", "NODES")));

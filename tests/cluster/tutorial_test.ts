@@ -3,7 +3,15 @@
 // ioredis's cluster client across all slots, and a full restart from nodes.conf.
 import assert from "node:assert/strict";
 import { hasBinary, redisCli } from "../helpers.ts";
-import { clusterInfo, type Node, parseNodes, startNodes, stopNodes, waitFor, waitForConvergence } from "./helpers.ts";
+import {
+  clusterInfo,
+  type Node,
+  parseNodes,
+  startNodes,
+  stopNodes,
+  waitFor,
+  waitForConvergence,
+} from "./helpers.ts";
 import { keyHashSlot } from "../../lib/cluster/slot.ts";
 import Redis from "ioredis";
 
@@ -19,7 +27,10 @@ async function buildCluster(nodes: Node[]): Promise<void> {
   const slots0 = Array.from({ length: 5461 }, (_, i) => String(i));
   assert.equal((await redisCli(nodes[0].port, ["cluster", "addslots", ...slots0])).out, "OK");
   for (let i = 1; i < 3; i++) {
-    assert.equal(await nodes[i].c.call("CLUSTER", "ADDSLOTSRANGE", ranges[i][0], ranges[i][1]), "OK");
+    assert.equal(
+      await nodes[i].c.call("CLUSTER", "ADDSLOTSRANGE", ranges[i][0], ranges[i][1]),
+      "OK",
+    );
   }
   await waitFor("all nodes known everywhere", async () => {
     for (const n of nodes) {
@@ -29,7 +40,9 @@ async function buildCluster(nodes: Node[]): Promise<void> {
     return true;
   });
   const ids = await Promise.all(nodes.map(async (n) => String(await n.c.call("CLUSTER", "MYID"))));
-  for (let i = 3; i < 6; i++) assert.equal(await nodes[i].c.call("CLUSTER", "REPLICATE", ids[i - 3]), "OK");
+  for (let i = 3; i < 6; i++) {
+    assert.equal(await nodes[i].c.call("CLUSTER", "REPLICATE", ids[i - 3]), "OK");
+  }
   await waitForConvergence(nodes);
   await waitFor("every node to see three replicas", async () => {
     for (const n of nodes) {
@@ -41,7 +54,8 @@ async function buildCluster(nodes: Node[]): Promise<void> {
 }
 
 Deno.test({
-  name: "cluster tutorial: six nodes, slots, MOVED, -c, CROSSSLOT, ioredis, restart from nodes.conf",
+  name:
+    "cluster tutorial: six nodes, slots, MOVED, -c, CROSSSLOT, ioredis, restart from nodes.conf",
   ignore: !HAVE_CLI,
   sanitizeResources: false,
   sanitizeOps: false,
@@ -49,7 +63,9 @@ Deno.test({
     let nodes = await startNodes(6, { args: ["--save", "3600 1"] });
     try {
       await buildCluster(nodes);
-      const ids = await Promise.all(nodes.map(async (n) => String(await n.c.call("CLUSTER", "MYID"))));
+      const ids = await Promise.all(
+        nodes.map(async (n) => String(await n.c.call("CLUSTER", "MYID"))),
+      );
       for (const id of ids) assert.match(id, /^[0-9a-f]{40}$/);
 
       // CLUSTER NODES, field by field, from the first node's point of view.
@@ -68,7 +84,11 @@ Deno.test({
         assert.deepEqual(l.flags, ["slave"]);
         assert.equal(l.master, ids[i - 3]);
         assert.deepEqual(l.slots, []);
-        assert.equal(l.epoch, byId.get(ids[i - 3])!.epoch, "a replica shows its master's config epoch");
+        assert.equal(
+          l.epoch,
+          byId.get(ids[i - 3])!.epoch,
+          "a replica shows its master's config epoch",
+        );
       }
       const epochs = new Set([0, 1, 2].map((i) => byId.get(ids[i])!.epoch));
       assert.equal(epochs.size, 3, "configEpoch collisions are resolved to distinct epochs");
@@ -94,8 +114,10 @@ Deno.test({
       const cross = await nodes[0].c.call("MSET", "a", "1", "b", "2");
       assert.ok(cross instanceof Error);
       assert.equal(cross.message, "CROSSSLOT Keys in request don't hash to the same slot");
-      const tagged = nodes.find((_, i) => i < 3 && keyHashSlot("{user}") >= [0, 5461, 10923][i] &&
-        keyHashSlot("{user}") <= [5460, 10922, 16383][i])!;
+      const tagged = nodes.find((_, i) =>
+        i < 3 && keyHashSlot("{user}") >= [0, 5461, 10923][i] &&
+        keyHashSlot("{user}") <= [5460, 10922, 16383][i]
+      )!;
       assert.equal(await tagged.c.call("MSET", "{user}:a", "1", "{user}:b", "2"), "OK");
       assert.equal(await nodes[0].c.call("CLUSTER", "KEYSLOT", "{user}:a"), keyHashSlot("user"));
 
@@ -117,9 +139,13 @@ Deno.test({
       }
       assert.ok(total >= 302);
       const slot = keyHashSlot("key:1");
-      const owner = nodes.find((_, i) => i < 3 && slot >= [0, 5461, 10923][i] && slot <= [5460, 10922, 16383][i])!;
+      const owner = nodes.find((_, i) =>
+        i < 3 && slot >= [0, 5461, 10923][i] && slot <= [5460, 10922, 16383][i]
+      )!;
       assert.ok(Number(await owner.c.call("CLUSTER", "COUNTKEYSINSLOT", slot)) >= 1);
-      assert.ok((await owner.c.call("CLUSTER", "GETKEYSINSLOT", slot, 10) as string[]).includes("key:1"));
+      assert.ok(
+        (await owner.c.call("CLUSTER", "GETKEYSINSLOT", slot, 10) as string[]).includes("key:1"),
+      );
 
       // Stop every node, start them again on the same ports and dirs: nodes.conf restores the
       // cluster (ids, roles, slots, epochs) and the snapshots restore the data.
@@ -127,12 +153,19 @@ Deno.test({
       const ports = nodes.map((n) => n.port);
       const before = String(await nodes[0].c.call("CLUSTER", "NODES"));
       await stopNodes(nodes);
-      for (const d of dirs) assert.match(Deno.readTextFileSync(`${d}/nodes.conf`), /vars currentEpoch \d+ lastVoteEpoch \d+/);
+      for (const d of dirs) {
+        assert.match(
+          Deno.readTextFileSync(`${d}/nodes.conf`),
+          /vars currentEpoch \d+ lastVoteEpoch \d+/,
+        );
+      }
       nodes = await startNodes(6, { dirs, ports, args: ["--save", "3600 1"] });
       await waitForConvergence(nodes);
       const after = parseNodes(String(await nodes[0].c.call("CLUSTER", "NODES")));
       const strip = (ls: ReturnType<typeof parseNodes>) =>
-        ls.map((l) => `${l.id} ${l.addr} ${l.flags.join(",")} ${l.master} ${l.epoch} ${l.slots.join(" ")}`).sort();
+        ls.map((l) =>
+          `${l.id} ${l.addr} ${l.flags.join(",")} ${l.master} ${l.epoch} ${l.slots.join(" ")}`
+        ).sort();
       assert.deepEqual(strip(after), strip(parseNodes(before)));
       assert.equal((await redisCli(nodes[0].port, ["-c", "get", "foo"])).out, "bar");
     } finally {

@@ -3,16 +3,28 @@
 // masters with the right slots, reach cluster_state:ok, and redirect to the right owner.
 import assert from "node:assert/strict";
 import { hasBinary } from "../helpers.ts";
-import { clusterInfo, type Node, parseNodes, startNodes, stopNodes, waitFor } from "../cluster/helpers.ts";
+import {
+  clusterInfo,
+  type Node,
+  parseNodes,
+  startNodes,
+  stopNodes,
+  waitFor,
+} from "../cluster/helpers.ts";
 import { keyHashSlot } from "../../lib/cluster/slot.ts";
 
 const HAVE_REDIS = hasBinary("redis-server");
-if (!HAVE_REDIS) console.log("mixed_cluster_test skipped: redis-server is not installed (apt-get install redis-server)");
+if (!HAVE_REDIS) {
+  console.log(
+    "mixed_cluster_test skipped: redis-server is not installed (apt-get install redis-server)",
+  );
+}
 
 const RANGES: [number, number][] = [[0, 4000], [4001, 8000], [8001, 12000], [12001, 16383]];
 
 Deno.test({
-  name: "mixed cluster: redis-server 7.0 and tsredis nodes agree on members, slots, epochs and MOVED",
+  name:
+    "mixed cluster: redis-server 7.0 and tsredis nodes agree on members, slots, epochs and MOVED",
   ignore: !HAVE_REDIS,
   fn: async () => {
     const real = await startNodes(2, { redis: true });
@@ -26,20 +38,26 @@ Deno.test({
       for (const [i, n] of all.entries()) {
         assert.equal(await n.c.call("CLUSTER", "ADDSLOTSRANGE", RANGES[i][0], RANGES[i][1]), "OK");
       }
-      const ids = await Promise.all(all.map(async (n) => String(await n.c.call("CLUSTER", "MYID"))));
-      await waitFor("all four nodes connected with all slots and cluster_state ok everywhere", async () => {
-        for (const n of all) {
-          const lines = parseNodes(String(await n.c.call("CLUSTER", "NODES")));
-          if (lines.length !== 4) return false;
-          for (const [i, id] of ids.entries()) {
-            const l = lines.find((x) => x.id === id);
-            if (!l || l.link !== "connected" || !l.flags.includes("master")) return false;
-            if (l.slots.join(" ") !== `${RANGES[i][0]}-${RANGES[i][1]}`) return false;
+      const ids = await Promise.all(
+        all.map(async (n) => String(await n.c.call("CLUSTER", "MYID"))),
+      );
+      await waitFor(
+        "all four nodes connected with all slots and cluster_state ok everywhere",
+        async () => {
+          for (const n of all) {
+            const lines = parseNodes(String(await n.c.call("CLUSTER", "NODES")));
+            if (lines.length !== 4) return false;
+            for (const [i, id] of ids.entries()) {
+              const l = lines.find((x) => x.id === id);
+              if (!l || l.link !== "connected" || !l.flags.includes("master")) return false;
+              if (l.slots.join(" ") !== `${RANGES[i][0]}-${RANGES[i][1]}`) return false;
+            }
+            if ((await clusterInfo(n.c)).cluster_state !== "ok") return false;
           }
-          if ((await clusterInfo(n.c)).cluster_state !== "ok") return false;
-        }
-        return true;
-      }, 30000);
+          return true;
+        },
+        30000,
+      );
       // Epochs converge to distinct values on every node, and every node sees the same ones.
       const views = await Promise.all(all.map(async (n) => {
         const lines = parseNodes(String(await n.c.call("CLUSTER", "NODES")));

@@ -1,11 +1,26 @@
 // Cluster state transitions with virtual time and no sockets: nodes.conf round trips, the
 // CLUSTER NODES line format, slot ownership by configEpoch, collisions and failure reports.
 import assert from "node:assert/strict";
-import { type BusMessage, ClusterState, type ClusterIO, MSG_PONG, MSG_UPDATE } from "../../lib/cluster/state.ts";
-import { ClusterNode, NODE_MASTER, NODE_PFAIL, NODE_SLAVE, type NodeLink } from "../../lib/cluster/node.ts";
+import {
+  type BusMessage,
+  type ClusterIO,
+  ClusterState,
+  MSG_PONG,
+  MSG_UPDATE,
+} from "../../lib/cluster/state.ts";
+import {
+  ClusterNode,
+  NODE_MASTER,
+  NODE_PFAIL,
+  NODE_SLAVE,
+  type NodeLink,
+} from "../../lib/cluster/node.ts";
 import { formatNodesConf, parseNodesConf } from "../../lib/cluster/nodes_conf.ts";
 
-function fakeIO(clock: { t: number }, logs: string[] = []): ClusterIO & { pings: number[]; fails: string[] } {
+function fakeIO(
+  clock: { t: number },
+  logs: string[] = [],
+): ClusterIO & { pings: number[]; fails: string[] } {
   const io = {
     pings: [] as number[],
     fails: [] as string[],
@@ -81,7 +96,8 @@ Deno.test("nodes.conf round trip keeps ids, roles, epochs, slots and migration m
   assert.equal(st.lookup(B)!.hostname, "host-b");
   const out = formatNodesConf(st);
   // pong times are reset to "now" on load, so compare fields other than ping/pong.
-  const norm = (s: string) => s.split("\n").map((l) => l.split(" ").filter((_, i) => i !== 4 && i !== 5).join(" "));
+  const norm = (s: string) =>
+    s.split("\n").map((l) => l.split(" ").filter((_, i) => i !== 4 && i !== 5).join(" "));
   assert.deepEqual(
     norm(out).sort(),
     // Links are not restored from disk: peers read back as disconnected until the bus reconnects.
@@ -92,9 +108,18 @@ Deno.test("nodes.conf round trip keeps ids, roles, epochs, slots and migration m
 Deno.test("corrupt nodes.conf is rejected", () => {
   const st = new ClusterState(fakeIO({ t: 0 }));
   assert.throws(() => parseNodesConf(st, "garbage line\n"), /fewer than 8 fields/);
-  assert.throws(() => parseNodesConf(st, `${A} 127.0.0.1:7000@17000 master - 0 0 1 connected\n`), /myself/);
-  assert.throws(() => parseNodesConf(st, `${A} 127.0.0.1:7000@17000 myself,bogus - 0 0 1 connected\n`), /unknown flag/);
-  assert.throws(() => parseNodesConf(st, `${A} 127.0.0.1:7000@17000 myself,master - 0 0 1 connected 9-99999\n`), /slot/);
+  assert.throws(
+    () => parseNodesConf(st, `${A} 127.0.0.1:7000@17000 master - 0 0 1 connected\n`),
+    /myself/,
+  );
+  assert.throws(
+    () => parseNodesConf(st, `${A} 127.0.0.1:7000@17000 myself,bogus - 0 0 1 connected\n`),
+    /unknown flag/,
+  );
+  assert.throws(
+    () => parseNodesConf(st, `${A} 127.0.0.1:7000@17000 myself,master - 0 0 1 connected 9-99999\n`),
+    /slot/,
+  );
 });
 
 Deno.test("CLUSTER NODES line format matches Redis", () => {
@@ -122,12 +147,20 @@ Deno.test("handshake: a PONG on the outbound link renames the node and learns it
   const clock = { t: 5000 };
   const st = new ClusterState(fakeIO(clock), A);
   assert.ok(st.startHandshake("127.0.0.1", 7001, 17001));
-  assert.ok(!st.startHandshake("127.0.0.1", 7001, 17001), "second MEET while in handshake is a no-op");
+  assert.ok(
+    !st.startHandshake("127.0.0.1", 7001, 17001),
+    "second MEET while in handshake is a no-op",
+  );
   const hs = [...st.nodes.values()].find((n) => n !== st.myself)!;
   assert.ok(hs.inHandshake);
   const link = fakeLink(hs, false);
   hs.link = link;
-  st.processPacket(link, msgFrom(B, { configEpoch: 1n, myslots: slotsBitmap(100, 200) }), "127.0.0.1", "127.0.0.1");
+  st.processPacket(
+    link,
+    msgFrom(B, { configEpoch: 1n, myslots: slotsBitmap(100, 200) }),
+    "127.0.0.1",
+    "127.0.0.1",
+  );
   const b = st.lookup(B)!;
   assert.equal(b, hs);
   assert.ok(!b.inHandshake);
@@ -154,7 +187,10 @@ Deno.test("slot ownership follows the higher configEpoch; UPDATE moves slots", (
   const link = fakeLink(c, true);
   st.processPacket(
     link,
-    msgFrom(C, { type: MSG_UPDATE, update: { configEpoch: 7n, nodename: C, slots: slotsBitmap(5, 6) } }),
+    msgFrom(C, {
+      type: MSG_UPDATE,
+      update: { configEpoch: 7n, nodename: C, slots: slotsBitmap(5, 6) },
+    }),
     "127.0.0.1",
     "127.0.0.1",
   );
@@ -192,7 +228,9 @@ Deno.test("PFAIL becomes FAIL when a majority of masters report it", () => {
     st.addNode(node);
     return node;
   });
-  for (const [i, m] of masters.entries()) st.updateSlotsConfigWith(m, 1, slotsBitmap(i * 100, i * 100 + 50));
+  for (const [i, m] of masters.entries()) {
+    st.updateSlotsConfigWith(m, 1, slotsBitmap(i * 100, i * 100 + 50));
+  }
   st.updateSlotsConfigWith(st.myself, 1, new Uint8Array(2048));
   st.addSlot(st.myself, 16000);
   st.updateState(false);
