@@ -41,6 +41,7 @@ import {
 } from "./nodes_conf.ts";
 import { routeCommand } from "./routing.ts";
 import { decodeBus, encodeBus, PacketFramer } from "./bus/adapter.ts";
+import { Failover } from "./failover.ts";
 import { resolve } from "node:path";
 
 /** Runtime hooks replication and failover attach to (issue: replicas and failover). */
@@ -49,6 +50,8 @@ export interface ClusterReplicationHooks {
   setMaster(ip: string | null, port: number): void;
   /** Our replication offset (master_repl_offset or the replica's processed offset). */
   offset(): number;
+  /** Milliseconds since the last interaction with the master (or since the link went down). */
+  dataAgeMs?(): number;
 }
 
 /** A bus connection. */
@@ -110,6 +113,8 @@ export class ClusterRuntime {
   inbound = new Set<BusLink>();
   replication: ClusterReplicationHooks | null = null;
   private iteration = 0;
+  /** ip:port replication was last pointed at (so the cron re-points it after address changes). */
+  replicationTarget = "";
   private lockFile: Deno.FsFile | null = null;
   /** Extra per-iteration work (failover, replica migration), installed by later subsystems. */
   cronExtensions: ((rt: ClusterRuntime) => void)[] = [];
@@ -124,7 +129,10 @@ export class ClusterRuntime {
       sendUpdate: (link, about) => this.sendUpdate(link, about),
       delKeysInSlot: (slot) => this.delKeysInSlot(slot),
       countKeysInSlot: (slot) => server.dbs[0].slotIndex?.count(slot) ?? 0,
-      setReplicationMaster: (ip, port) => this.replication?.setMaster(ip, port),
+      setReplicationMaster: (ip, port) => {
+        this.replicationTarget = ip === null ? "" : `${ip}:${port}`;
+        this.replication?.setMaster(ip, port);
+      },
       publish: (ch, msg, shard) => {
         if (shard) server.pubsub.publishShard(ch, msg);
         else server.pubsub.publish(ch, msg);
@@ -680,6 +688,15 @@ export class ClusterRuntime {
         updateState = true;
       }
     }
+    // A replica makes sure replication follows its master's current address.
+    const me = st.myself;
+    if (me.isReplica && me.slaveof && me.slaveof.hasAddr && this.replication) {
+      const addr = `${me.slaveof.ip}:${me.slaveof.port}`;
+      if (this.replicationTarget !== addr) {
+        this.replicationTarget = addr;
+        this.replication.setMaster(me.slaveof.ip, me.slaveof.port);
+      }
+    } else if (me.isMaster) this.replicationTarget = "";
     for (const ext of this.cronExtensions) ext(this);
     if (updateState || st.state === "fail") st.updateState();
     this.afterCommand();
@@ -758,6 +775,7 @@ register((server) => {
       rt.st.doBeforeSleep(TODO_SAVE_CONFIG);
     });
   }
+  new Failover(rt);
   rt.listen();
   rt.st.updateState();
   server.cronHooks.push(() => rt.cron());

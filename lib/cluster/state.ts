@@ -107,6 +107,8 @@ export interface ClusterIO {
   onAuthRequest?(sender: ClusterNode, msg: BusMessage): void;
   onAuthAck?(sender: ClusterNode, msg: BusMessage): void;
   onMfStart?(sender: ClusterNode, link: NodeLink): void;
+  /** My master told me its offset while paused for a manual failover. */
+  onMasterPausedOffset?(master: ClusterNode): void;
 }
 
 export const TODO_HANDLE_FAILOVER = 1;
@@ -551,6 +553,9 @@ export class ClusterState {
       }
       sender.replOffset = Number(msg.offset);
       sender.replOffsetTime = now;
+      if (me.isReplica && me.slaveof === sender && msg.mflags & MF_PAUSED) {
+        this.io.onMasterPausedOffset?.(sender);
+      }
     }
 
     if (type === MSG_PING || type === MSG_MEET) {
