@@ -57,7 +57,17 @@ export class RespClient {
     while (off < b.length) off += await this.conn.write(b.subarray(off));
   }
 
-  private async fill(): Promise<boolean> {
+  private pendingFill: Promise<boolean> | null = null;
+
+  /** One socket read at a time: a read left pending by a timed-out readRaw is reused, not raced. */
+  private fill(): Promise<boolean> {
+    if (!this.pendingFill) {
+      this.pendingFill = this.fillOnce().finally(() => this.pendingFill = null);
+    }
+    return this.pendingFill;
+  }
+
+  private async fillOnce(): Promise<boolean> {
     const chunk = new Uint8Array(65536);
     const n = await this.conn.read(chunk);
     if (n === null) return false;

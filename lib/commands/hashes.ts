@@ -1,5 +1,593 @@
-// hashes commands.
-import type { CommandSpec } from "./types.ts";
+// Hash commands (t_hash.c): HSET & co, HINCRBY/HINCRBYFLOAT, HRANDFIELD, HSCAN. The listpack
+// flag of HashValue follows Redis's conversion rules so OBJECT ENCODING and RDB agree with it.
+import { cmd, type CommandSpec, type KeySpec } from "./types.ts";
+import type { Client } from "../server/client.ts";
+import { HashValue } from "../store/types.ts";
+import { E_NOT_INT, E_SYNTAX, E_WRONGTYPE, globMatch, parseBigInt, parseInteger } from "./util.ts";
+
+/** Looks a key up as a hash: the value, undefined when missing, null after a WRONGTYPE reply. */
+function readHash(c: Client, key: string): HashValue | undefined | null {
+  const v = c.db.get(key);
+  if (v === undefined || v instanceof HashValue) return v;
+  c.error(E_WRONGTYPE);
+  return null;
+}
+
+/** hashTypeLookupWriteOrCreate: the hash to modify (created when missing), null after WRONGTYPE. */
+function writeHash(c: Client, key: string): HashValue | null {
+  const db = c.db;
+  const v = db.getForWrite(key);
+  if (v === undefined) {
+    const h = new HashValue();
+    db.add(key, h);
+    return h;
+  }
+  if (v instanceof HashValue) return v;
+  c.error(E_WRONGTYPE);
+  return null;
+}
+
+/** Sets a field the way hashTypeSet does, converting to a hashtable past the listpack limits. */
+function hashSet(c: Client, h: HashValue, field: string, value: string): boolean {
+  if (h.listpack) {
+    const maxValue = c.server.config.int("hash-max-listpack-value");
+    if (field.length > maxValue || value.length > maxValue) h.listpack = false;
+  }
+  const created = h.set(field, value);
+  if (h.listpack && created && h.m.size > c.server.config.int("hash-max-listpack-entries")) {
+    h.listpack = false;
+  }
+  return created;
+}
+
+function hsetGeneric(c: Client, argv: string[], name: string): void {
+  if (argv.length % 2 === 1) return c.error(`ERR wrong number of arguments for '${name}' command`);
+  const key = argv[1];
+  const h = writeHash(c, key);
+  if (h === null) return;
+  const cfg = c.server.config;
+  if (h.listpack) {
+    // hashTypeTryConversion: any long argument converts before anything is added.
+    const maxValue = cfg.int("hash-max-listpack-value");
+    for (let i = 2; i < argv.length; i++) {
+      if (argv[i].length > maxValue) {
+        h.listpack = false;
+        break;
+      }
+    }
+  }
+  let created = 0;
+  for (let i = 2; i < argv.length; i += 2) if (h.set(argv[i], argv[i + 1])) created++;
+  if (h.listpack && h.m.size > cfg.int("hash-max-listpack-entries")) h.listpack = false;
+  if (name === "hset") c.out.int(created);
+  else c.out.status("OK");
+  c.server.notify("h", "hset", key, c.dbIndex);
+  c.server.dirty += (argv.length - 2) / 2;
+}
+
+function hsetnx(c: Client, argv: string[]): void {
+  const key = argv[1];
+  const v = readHash(c, key);
+  if (v === null) return;
+  if (v !== undefined && v.m.has(argv[2])) return c.out.int(0);
+  const h = writeHash(c, key)!;
+  hashSet(c, h, argv[2], argv[3]);
+  c.out.int(1);
+  c.server.notify("h", "hset", key, c.dbIndex);
+  c.server.dirty++;
+}
+
+function hget(c: Client, argv: string[]): void {
+  const h = readHash(c, argv[1]);
+  if (h === null) return;
+  if (h === undefined) return c.out.null();
+  c.out.bulkOrNull(h.m.get(argv[2]));
+}
+
+function hmget(c: Client, argv: string[]): void {
+  const h = readHash(c, argv[1]);
+  if (h === null) return;
+  c.out.array(argv.length - 2);
+  for (let i = 2; i < argv.length; i++) c.out.bulkOrNull(h?.m.get(argv[i]));
+}
+
+function hdel(c: Client, argv: string[]): void {
+  const key = argv[1];
+  const h = readHash(c, key);
+  if (h === null) return;
+  if (h === undefined) return c.out.int(0);
+  let deleted = 0;
+  let keyRemoved = false;
+  for (let i = 2; i < argv.length; i++) {
+    if (!h.m.has(argv[i])) continue;
+    if (deleted === 0) c.db.getForWrite(key);
+    h.delete(argv[i]);
+    deleted++;
+    if (h.m.size === 0) {
+      c.db.delete(key);
+      keyRemoved = true;
+      break;
+    }
+  }
+  if (deleted > 0) {
+    c.server.notify("h", "hdel", key, c.dbIndex);
+    if (keyRemoved) c.server.notify("g", "del", key, c.dbIndex);
+    c.server.dirty += deleted;
+  }
+  c.out.int(deleted);
+}
+
+function hlen(c: Client, argv: string[]): void {
+  const h = readHash(c, argv[1]);
+  if (h !== null) c.out.int(h === undefined ? 0 : h.m.size);
+}
+
+function hstrlen(c: Client, argv: string[]): void {
+  const h = readHash(c, argv[1]);
+  if (h !== null) c.out.int(h?.m.get(argv[2])?.length ?? 0);
+}
+
+function hexists(c: Client, argv: string[]): void {
+  const h = readHash(c, argv[1]);
+  if (h !== null) c.out.int(h !== undefined && h.m.has(argv[2]) ? 1 : 0);
+}
+
+const KEYS = 1;
+const VALUES = 2;
+
+function hgetallGeneric(c: Client, argv: string[], what: number): void {
+  const h = readHash(c, argv[1]);
+  if (h === null) return;
+  const out = c.out;
+  const n = h === undefined ? 0 : h.m.size;
+  if (what === (KEYS | VALUES)) out.map(n);
+  else out.array(n);
+  if (h === undefined) return;
+  for (const [f, v] of h.m) {
+    if (what & KEYS) out.bulk(f);
+    if (what & VALUES) out.bulk(v);
+  }
+}
+
+function hincrby(c: Client, argv: string[]): void {
+  const incrStr = argv[3];
+  const incr = parseInteger(incrStr);
+  if (incr === null) return c.error(E_NOT_INT);
+  const key = argv[1];
+  const h = writeHash(c, key);
+  if (h === null) return;
+  const cur = h.m.get(argv[2]);
+  let result: string;
+  if (cur === undefined) result = incrStr;
+  else {
+    const old = parseInteger(cur);
+    if (old === null) return c.error("ERR hash value is not an integer");
+    const sum = old + incr;
+    if (Number.isSafeInteger(old) && Number.isSafeInteger(incr) && Number.isSafeInteger(sum)) {
+      result = String(sum);
+    } else {
+      // Beyond 2^53 only bigint arithmetic is exact.
+      const b = parseBigInt(cur)! + parseBigInt(incrStr)!;
+      if (b > 9223372036854775807n || b < -9223372036854775808n) {
+        return c.error("ERR increment or decrement would overflow");
+      }
+      result = b.toString();
+    }
+  }
+  hashSet(c, h, argv[2], result);
+  c.out.raw(":" + result + "\r\n");
+  c.server.notify("h", "hincrby", key, c.dbIndex);
+  c.server.dirty++;
+}
+
+// ---- 80-bit long double emulation, so HINCRBYFLOAT prints exactly what Redis (x86-64, strtold +
+// "%.17Lf") prints. A value is sign * m * 2^e with m < 2^64.
+
+/** An x87 extended-precision value. */
+export interface LongDouble {
+  neg: boolean;
+  m: bigint;
+  e: number;
+  inf: boolean;
+}
+
+const LD_ZERO: LongDouble = { neg: false, m: 0n, e: 0, inf: false };
+/** Values at or above 2^16384 overflow to infinity. */
+const LD_MAX_EXP = 16384;
+const LD_RE = /^([+-]?)(?:([0-9]+)(?:\.([0-9]*))?|\.([0-9]+))(?:[eE]([+-]?[0-9]+))?$/;
+
+function bitLength(n: bigint): number {
+  return n === 0n ? 0 : n.toString(2).length;
+}
+
+/** Rounds n * 2^e (n >= 0, `sticky` = nonzero bits below n) to a 64-bit mantissa, half to even. */
+function ldRound(neg: boolean, n: bigint, e: number, sticky: boolean): LongDouble {
+  const bl = bitLength(n);
+  if (bl === 0) return LD_ZERO;
+  let m = n;
+  if (bl > 64) {
+    const shift = BigInt(bl - 64);
+    m = n >> shift;
+    const rem = n & ((1n << shift) - 1n);
+    const half = 1n << (shift - 1n);
+    if (rem > half || (rem === half && (sticky || (m & 1n) === 1n))) m++;
+    e += bl - 64;
+    if (m === 1n << 64n) {
+      m >>= 1n;
+      e++;
+    }
+  }
+  if (e + 64 > LD_MAX_EXP) return { neg, m: 0n, e: 0, inf: true };
+  return { neg, m, e, inf: false };
+}
+
+/** Parses like Redis's string2ld (strtold on the whole string); null when invalid. */
+export function ldParse(s: string): LongDouble | null {
+  if (s.length === 0 || s.length >= 5120) return null;
+  const lower = s.toLowerCase();
+  const bare = lower[0] === "+" || lower[0] === "-" ? lower.slice(1) : lower;
+  if (bare === "inf" || bare === "infinity") return { neg: lower[0] === "-", m: 0n, e: 0, inf: true };
+  if (/^[+-]?0x[0-9a-f]+$/.test(lower)) {
+    const neg = lower[0] === "-";
+    return ldRound(neg, BigInt(lower.slice(lower.indexOf("x") - 1)), 0, false);
+  }
+  const p = LD_RE.exec(s);
+  if (p === null) return null;
+  const neg = p[1] === "-";
+  const intPart = p[2] ?? "";
+  const frac = p[3] ?? p[4] ?? "";
+  const digits = (intPart + frac).replace(/^0+/, "");
+  if (digits === "") return neg ? { ...LD_ZERO, neg } : LD_ZERO;
+  const exp10 = Number(p[5] ?? "0") - frac.length;
+  // Magnitude is about 10^(digits + exp10): reject what strtold reports as ERANGE.
+  const mag = digits.length + exp10;
+  if (mag > 4933) return null;
+  if (mag < -4950) return null;
+  const d = BigInt(digits);
+  if (exp10 >= 0) {
+    const r = ldRound(neg, d * 10n ** BigInt(exp10), 0, false);
+    return r.inf ? null : r;
+  }
+  const den = 10n ** BigInt(-exp10);
+  const k = Math.max(0, 66 + bitLength(den) - bitLength(d));
+  const num = d << BigInt(k);
+  const q = num / den;
+  return ldRound(neg, q, -k, num - q * den !== 0n);
+}
+
+/** a + b rounded to long double; null for NaN (inf - inf). */
+export function ldAdd(a: LongDouble, b: LongDouble): LongDouble | null {
+  if (a.inf || b.inf) {
+    if (a.inf && b.inf && a.neg !== b.neg) return null;
+    return a.inf ? a : b;
+  }
+  if (a.m === 0n) return b;
+  if (b.m === 0n) return a;
+  const e = Math.min(a.e, b.e);
+  const x = a.m << BigInt(a.e - e);
+  const y = b.m << BigInt(b.e - e);
+  const sum = (a.neg ? -x : x) + (b.neg ? -y : y);
+  return sum < 0n ? ldRound(true, -sum, e, false) : ldRound(false, sum, e, false);
+}
+
+const P17 = 10n ** 17n;
+
+/** Formats like ld2string(LD_STR_HUMAN): "%.17Lf" without trailing zeros, "-0" as "0". */
+export function ldFormatHuman(x: LongDouble): string {
+  if (x.inf) return x.neg ? "-inf" : "inf";
+  let q: bigint;
+  if (x.e >= 0) q = (x.m << BigInt(x.e)) * P17;
+  else {
+    const num = x.m * P17;
+    const sh = BigInt(-x.e);
+    q = num >> sh;
+    const rem = num - (q << sh);
+    const half = 1n << (sh - 1n);
+    if (rem > half || (rem === half && (q & 1n) === 1n)) q++;
+  }
+  const s = q.toString().padStart(18, "0");
+  const frac = s.slice(-17).replace(/0+$/, "");
+  const out = frac === "" ? s.slice(0, -17) : s.slice(0, -17) + "." + frac;
+  return x.neg && out !== "0" ? "-" + out : out;
+}
+
+function hincrbyfloat(c: Client, argv: string[]): void {
+  const incr = ldParse(argv[3]);
+  if (incr === null) return c.error("ERR value is not a valid float");
+  if (incr.inf) return c.error("ERR value is NaN or Infinity");
+  const key = argv[1];
+  const h = writeHash(c, key);
+  if (h === null) return;
+  const cur = h.m.get(argv[2]);
+  let value = LD_ZERO;
+  if (cur !== undefined) {
+    const v = ldParse(cur);
+    if (v === null) return c.error("ERR hash value is not a float");
+    value = v;
+  }
+  const sum = ldAdd(value, incr);
+  if (sum === null || sum.inf) return c.error("ERR increment would produce NaN or Infinity");
+  const str = ldFormatHuman(sum);
+  hashSet(c, h, argv[2], str);
+  c.out.bulk(str);
+  c.server.notify("h", "hincrbyfloat", key, c.dbIndex);
+  c.server.dirty++;
+  // Replicas get the result, so float formatting can never make them diverge.
+  c.propagateArgv = ["HSET", key, argv[2], str];
+}
+
+/** Replies one HRANDFIELD entry: RESP3 nests field/value pairs, RESP2 flattens them. */
+function replyField(c: Client, h: HashValue, f: string, withValues: boolean): void {
+  if (withValues) {
+    if (c.resp === 3) c.out.array(2);
+    c.out.bulk(f);
+    c.out.bulk(h.m.get(f)!);
+  } else c.out.bulk(f);
+}
+
+function hrandfield(c: Client, argv: string[]): void {
+  if (argv.length === 2) {
+    const h = readHash(c, argv[1]);
+    if (h === null) return;
+    if (h === undefined) return c.out.null();
+    return c.out.bulk(h.index().pick());
+  }
+  const l = parseInteger(argv[2]);
+  if (l === null) return c.error(E_NOT_INT);
+  if (argv[2] === "-9223372036854775808") {
+    return c.error(
+      "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807",
+    );
+  }
+  if (argv.length > 4 || (argv.length === 4 && argv[3].toLowerCase() !== "withvalues")) {
+    return c.error(E_SYNTAX);
+  }
+  const withValues = argv.length === 4;
+  const half = 4611686018427387903n; // LONG_MAX / 2: count * 2 must not overflow
+  if (withValues && !Number.isSafeInteger(l) && (BigInt(argv[2]) < -half || BigInt(argv[2]) > half)) {
+    return c.error("ERR value is out of range");
+  }
+  const h = readHash(c, argv[1]);
+  if (h === null) return;
+  if (h === undefined || l === 0) return c.out.array(0);
+  const size = h.m.size;
+  const out = c.out;
+  const flat = withValues && c.resp === 2 ? 2 : 1;
+  if (l < 0 || l === 1) {
+    // With repetitions: independent uniform picks.
+    const count = l < 0 ? -l : l;
+    out.array(count * flat);
+    const ix = h.index();
+    for (let i = 0; i < count; i++) replyField(c, h, ix.pick(), withValues);
+    return;
+  }
+  if (l >= size) {
+    out.array(size * flat);
+    for (const f of h.m.keys()) replyField(c, h, f, withValues);
+    return;
+  }
+  out.array(l * flat);
+  if (l * 3 > size) {
+    // Close to the whole hash: drop random fields until `l` remain.
+    const fields = Array.from(h.m.keys());
+    while (fields.length > l) {
+      const i = Math.floor(Math.random() * fields.length);
+      fields[i] = fields[fields.length - 1];
+      fields.pop();
+    }
+    for (const f of fields) replyField(c, h, f, withValues);
+    return;
+  }
+  const seen = new Set<string>();
+  const ix = h.index();
+  while (seen.size < l) {
+    const f = ix.pick();
+    if (seen.has(f)) continue;
+    seen.add(f);
+    replyField(c, h, f, withValues);
+  }
+}
+
+/** parseScanCursorOrReply (strtoul): the cursor, or null after replying the error. */
+export function parseScanCursor(c: Client, s: string): number | null {
+  if (s !== "" && !/^[+-]?[0-9]+$/.test(s)) {
+    c.error("ERR invalid cursor");
+    return null;
+  }
+  if (s.length < 16) {
+    const n = Number(s);
+    return n < 0 ? Number.MAX_SAFE_INTEGER : n;
+  }
+  const b = BigInt(s.replace(/^\+/, ""));
+  if (b > 18446744073709551615n || b < -18446744073709551615n) {
+    c.error("ERR invalid cursor");
+    return null;
+  }
+  return b < 0n ? Number.MAX_SAFE_INTEGER : Number(b);
+}
+
+/** SCAN options after the cursor: COUNT (>= 1) and MATCH; null after replying the error. */
+export function parseScanOptions(
+  c: Client,
+  argv: string[],
+  from: number,
+): { count: number; pattern: string | null } | null {
+  let count = 10;
+  let pattern: string | null = null;
+  for (let i = from; i < argv.length; i += 2) {
+    const opt = argv[i].toLowerCase();
+    const more = argv.length - i >= 2;
+    if (opt === "count" && more) {
+      const n = parseInteger(argv[i + 1]);
+      if (n === null) {
+        c.error(E_NOT_INT);
+        return null;
+      }
+      if (n < 1) {
+        c.error(E_SYNTAX);
+        return null;
+      }
+      count = n;
+    } else if (opt === "match" && more) {
+      pattern = argv[i + 1] === "*" ? null : argv[i + 1];
+    } else {
+      c.error(E_SYNTAX);
+      return null;
+    }
+  }
+  return { count, pattern };
+}
+
+function hscan(c: Client, argv: string[]): void {
+  const cursor = parseScanCursor(c, argv[2]);
+  if (cursor === null) return;
+  const h = readHash(c, argv[1]);
+  if (h === null) return;
+  if (h === undefined) return c.out.raw("*2\r\n$1\r\n0\r\n*0\r\n");
+  const opts = parseScanOptions(c, argv, 3);
+  if (opts === null) return;
+  const { count, pattern } = opts;
+  const items: string[] = [];
+  let next = 0;
+  const visit = (f: string) => {
+    if (pattern === null || globMatch(pattern, f)) items.push(f, h.m.get(f)!);
+  };
+  // A listpack hash is small: everything is returned at once with cursor 0, as Redis does.
+  if (h.listpack) for (const f of h.m.keys()) visit(f);
+  else next = h.index().scan(cursor, count, visit);
+  c.out.array(2);
+  c.out.bulk(String(next));
+  c.out.bulkArray(items);
+}
+
+const HASH = { group: "hash" };
+
+function ks(flags: string[], index = 1): KeySpec {
+  return { flags, beginSearch: { index }, findKeys: { lastkey: 0, keystep: 1, limit: 0 } };
+}
+
+const RO_ACCESS = [ks(["RO", "access"])];
+const RO = [ks(["RO"])];
 
 /** Command table entries of this family. */
-export const commands: CommandSpec[] = [];
+export const commands: CommandSpec[] = [
+  cmd("hset", -4, ["write", "denyoom", "fast"], [1, 1, 1], (c, a) => hsetGeneric(c, a, "hset"), {
+    ...HASH,
+    summary: "Set the string value of a hash field",
+    since: "2.0.0",
+    complexity:
+      "O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with multiple field/value pairs.",
+    keySpecs: [ks(["RW", "update"])],
+  }),
+  cmd("hsetnx", 4, ["write", "denyoom", "fast"], [1, 1, 1], hsetnx, {
+    ...HASH,
+    summary: "Set the value of a hash field, only if the field does not exist",
+    since: "2.0.0",
+    complexity: "O(1)",
+    keySpecs: [ks(["RW", "insert"])],
+  }),
+  cmd("hmset", -4, ["write", "denyoom", "fast"], [1, 1, 1], (c, a) => hsetGeneric(c, a, "hmset"), {
+    ...HASH,
+    summary: "Set multiple hash fields to multiple values",
+    since: "2.0.0",
+    complexity: "O(N) where N is the number of fields being set.",
+    keySpecs: [ks(["RW", "update"])],
+  }),
+  cmd("hget", 3, ["readonly", "fast"], [1, 1, 1], hget, {
+    ...HASH,
+    summary: "Get the value of a hash field",
+    since: "2.0.0",
+    complexity: "O(1)",
+    keySpecs: RO_ACCESS,
+  }),
+  cmd("hmget", -3, ["readonly", "fast"], [1, 1, 1], hmget, {
+    ...HASH,
+    summary: "Get the values of all the given hash fields",
+    since: "2.0.0",
+    complexity: "O(N) where N is the number of fields being requested.",
+    keySpecs: RO_ACCESS,
+  }),
+  cmd("hgetall", 2, ["readonly"], [1, 1, 1], (c, a) => hgetallGeneric(c, a, KEYS | VALUES), {
+    ...HASH,
+    summary: "Get all the fields and values in a hash",
+    since: "2.0.0",
+    complexity: "O(N) where N is the size of the hash.",
+    tips: ["nondeterministic_output_order"],
+    keySpecs: RO_ACCESS,
+  }),
+  cmd("hkeys", 2, ["readonly"], [1, 1, 1], (c, a) => hgetallGeneric(c, a, KEYS), {
+    ...HASH,
+    summary: "Get all the fields in a hash",
+    since: "2.0.0",
+    complexity: "O(N) where N is the size of the hash.",
+    tips: ["nondeterministic_output_order"],
+    keySpecs: RO_ACCESS,
+  }),
+  cmd("hvals", 2, ["readonly"], [1, 1, 1], (c, a) => hgetallGeneric(c, a, VALUES), {
+    ...HASH,
+    summary: "Get all the values in a hash",
+    since: "2.0.0",
+    complexity: "O(N) where N is the size of the hash.",
+    tips: ["nondeterministic_output_order"],
+    keySpecs: RO_ACCESS,
+  }),
+  cmd("hdel", -3, ["write", "fast"], [1, 1, 1], hdel, {
+    ...HASH,
+    summary: "Delete one or more hash fields",
+    since: "2.0.0",
+    complexity: "O(N) where N is the number of fields to be removed.",
+    keySpecs: [ks(["RW", "delete"])],
+  }),
+  cmd("hlen", 2, ["readonly", "fast"], [1, 1, 1], hlen, {
+    ...HASH,
+    summary: "Get the number of fields in a hash",
+    since: "2.0.0",
+    complexity: "O(1)",
+    keySpecs: RO,
+  }),
+  cmd("hstrlen", 3, ["readonly", "fast"], [1, 1, 1], hstrlen, {
+    ...HASH,
+    summary: "Get the length of the value of a hash field",
+    since: "3.2.0",
+    complexity: "O(1)",
+    keySpecs: RO,
+  }),
+  cmd("hexists", 3, ["readonly", "fast"], [1, 1, 1], hexists, {
+    ...HASH,
+    summary: "Determine if a hash field exists",
+    since: "2.0.0",
+    complexity: "O(1)",
+    keySpecs: RO,
+  }),
+  cmd("hincrby", 4, ["write", "denyoom", "fast"], [1, 1, 1], hincrby, {
+    ...HASH,
+    summary: "Increment the integer value of a hash field by the given number",
+    since: "2.0.0",
+    complexity: "O(1)",
+    keySpecs: [ks(["RW", "access", "update"])],
+  }),
+  cmd("hincrbyfloat", 4, ["write", "denyoom", "fast"], [1, 1, 1], hincrbyfloat, {
+    ...HASH,
+    summary: "Increment the float value of a hash field by the given amount",
+    since: "2.6.0",
+    complexity: "O(1)",
+    keySpecs: [ks(["RW", "access", "update"])],
+  }),
+  cmd("hrandfield", -2, ["readonly"], [1, 1, 1], hrandfield, {
+    ...HASH,
+    summary: "Get one or multiple random fields from a hash",
+    since: "6.2.0",
+    complexity: "O(N) where N is the number of fields returned",
+    tips: ["nondeterministic_output"],
+    keySpecs: RO_ACCESS,
+  }),
+  cmd("hscan", -3, ["readonly"], [1, 1, 1], hscan, {
+    ...HASH,
+    summary: "Incrementally iterate hash fields and associated values",
+    since: "2.8.0",
+    complexity:
+      "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..",
+    tips: ["nondeterministic_output"],
+    keySpecs: RO_ACCESS,
+  }),
+];

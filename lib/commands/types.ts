@@ -26,6 +26,17 @@ export type CommandFlag =
   | "allow_busy"
   | "protected";
 
+/** A Redis 7.0 key spec (COMMAND INFO element 9), in the shape Redis replies it. */
+export interface KeySpec {
+  flags: string[];
+  beginSearch: { index: number } | { keyword: string; startfrom: number } | null;
+  findKeys:
+    | { lastkey: number; keystep: number; limit: number }
+    | { keynumidx: number; firstkey: number; keystep: number }
+    | null;
+  notes?: string;
+}
+
 /** A command handler: reads argv (latin1 strings), writes replies to the client. */
 export type Handler = (c: Client, argv: string[]) => void;
 
@@ -48,6 +59,12 @@ export interface CommandSpec {
   summary?: string;
   since?: string;
   group?: string;
+  /** COMMAND DOCS complexity text. */
+  complexity?: string;
+  /** COMMAND INFO tips ("nondeterministic_output", "request_policy:all_shards" ...). */
+  tips?: string[];
+  /** COMMAND INFO key specs, when the default derived from firstKey/lastKey/step is wrong. */
+  keySpecs?: KeySpec[];
   handler: Handler;
   /** Subcommand table for containers (CONFIG, CLIENT, CLUSTER ...). */
   subcommands?: Map<string, CommandSpec>;

@@ -3,6 +3,7 @@
 import { parseArgs } from "node:util";
 import { Config, ConfigFileError, quoteIfNeeded } from "./config.ts";
 import { resolve } from "node:path";
+import { errnoText } from "./rewrite.ts";
 
 /** What main should do. */
 export type CliResult =
@@ -32,11 +33,34 @@ export function groupDirectives(args: string[]): { file: string | null; directiv
   return { file, directives };
 }
 
-/** Parses the process arguments into a Config (throws ConfigFileError for bad directives). */
+/** Reads all of stdin as text (config from "-"). */
+async function readStdin(): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  for await (const c of Deno.stdin.readable) chunks.push(c);
+  const all = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let off = 0;
+  for (const c of chunks) {
+    all.set(c, off);
+    off += c.length;
+  }
+  return new TextDecoder().decode(all);
+}
+
+/** Parses the process arguments into a Config (throws ConfigFileError for bad directives).
+ * Precedence as in Redis: config file, then stdin ("-"), then --options in order. */
 export async function parseCommandLine(args: string[]): Promise<CliResult> {
-  if (args.includes("--help") || args.includes("-h")) return { kind: "help" };
-  if (args.includes("--version") || args.includes("-v")) return { kind: "version" };
-  const { file, directives } = groupDirectives(args);
+  if (args[0] === "--help" || args[0] === "-h") return { kind: "help" };
+  if (args[0] === "--version" || args[0] === "-v") return { kind: "version" };
+  let rest = args;
+  let fromStdin = false;
+  if (rest.length && rest[0] === "-") {
+    fromStdin = true;
+    rest = rest.slice(1);
+  } else if (rest.length > 1 && rest[rest.length - 1] === "-") {
+    fromStdin = true;
+    rest = rest.slice(0, -1);
+  }
+  const { file, directives } = groupDirectives(rest);
   const config = new Config();
   if (file !== null) {
     const path = resolve(file);
@@ -44,11 +68,16 @@ export async function parseCommandLine(args: string[]): Promise<CliResult> {
     try {
       text = Deno.readTextFileSync(path);
     } catch (e) {
-      throw new ConfigFileError(0, file, `Fatal error, can't open config file '${path}': ${(e as Error).message}`);
+      throw new ConfigFileError(
+        0,
+        file,
+        `Fatal error, can't open config file '${path}': ${errnoText(e)}`,
+      );
     }
     config.file = path;
     config.loadText(text, file);
   }
+  if (fromStdin) config.loadText(await readStdin(), "(stdin)");
   const lines: string[] = [];
   for (const d of directives) {
     if (d[0] === "config") {
@@ -56,7 +85,15 @@ export async function parseCommandLine(args: string[]): Promise<CliResult> {
       if (lines.length) config.loadText(lines.splice(0).join("\n"), "(command line)");
       if (d.length !== 2) throw new ConfigFileError(0, "--config", "--config takes one TOML file");
       const { parse } = await import("smol-toml");
-      const obj = parse(Deno.readTextFileSync(d[1])) as Record<string, unknown>;
+      let obj: Record<string, unknown>;
+      try {
+        obj = parse(Deno.readTextFileSync(d[1])) as Record<string, unknown>;
+      } catch (e) {
+        const msg = e instanceof Deno.errors.NotFound
+          ? `Fatal error, can't open config file '${resolve(d[1])}': ${errnoText(e)}`
+          : `Invalid TOML in ${d[1]}: ${(e as Error).message.split("\n")[0]}`;
+        throw new ConfigFileError(0, d[1], msg, d[1]);
+      }
       config.loadObject(flattenToml(obj), d[1]);
       continue;
     }
@@ -71,8 +108,9 @@ function flattenToml(obj: Record<string, unknown>, prefix = ""): Record<string, 
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(obj)) {
     const name = prefix ? `${prefix}-${k}` : k;
-    if (v && typeof v === "object" && !Array.isArray(v)) Object.assign(out, flattenToml(v as Record<string, unknown>, name));
-    else out[name] = v;
+    if (v && typeof v === "object" && !Array.isArray(v)) {
+      Object.assign(out, flattenToml(v as Record<string, unknown>, name));
+    } else out[name] = v;
   }
   return out;
 }

@@ -1,20 +1,35 @@
 // Config values keyed by directive name, filled from a redis-style file, command-line flags and
 // TOML, and changed at run time by CONFIG SET. Parsing and validation live here; what a change
 // does to the running server is an `onChange` hook the server installs.
-import { type ConfigValue, DIRECTIVE_BY_NAME, DIRECTIVES, type Directive, parseMemory } from "./directives.ts";
+import {
+  type ConfigValue,
+  type Directive,
+  DIRECTIVE_BY_NAME,
+  DIRECTIVES,
+  parseMemory,
+} from "./directives.ts";
 import { splitArgs } from "../protocol/parser.ts";
 import { globMatch } from "../commands/util.ts";
 
 /** A config file error, reported the way Redis does before exiting with code 1. */
 export class ConfigFileError extends Error {
-  constructor(public line: number, public text: string, public reason: string, public file?: string) {
+  constructor(
+    public line: number,
+    public text: string,
+    public reason: string,
+    public file?: string,
+  ) {
     super(reason);
   }
   /** Redis's "FATAL CONFIG FILE ERROR" block. */
   report(version: string): string {
-    return `\n*** FATAL CONFIG FILE ERROR (tsredis ${version}) ***\n` +
-      `Reading the configuration file${this.file ? ` ${this.file}` : ""}, at line ${this.line}\n` +
-      `>>> '${this.text}'\n${this.reason}\n`;
+    const where = this.line > 0
+      ? `Reading the configuration file${
+        this.file ? ` ${this.file}` : ""
+      }, at line ${this.line}\n` +
+        `>>> '${this.text}'\n`
+      : "";
+    return `\n*** FATAL CONFIG FILE ERROR (tsredis ${version}) ***\n${where}${this.reason}\n`;
   }
 }
 
@@ -44,18 +59,20 @@ export function parseDirectiveValue(
     }
     case "int": {
       let n: number | null;
-      if (d.memory) {
-        n = parseMemory(a);
-        if (n === null) return new Error("argument must be a memory value");
-      } else if (d.name === "maxmemory-clients" && a.endsWith("%")) {
+      if (d.name === "maxmemory-clients" && a.endsWith("%")) {
         n = /^[0-9]+%$/.test(a) ? -parseInt(a, 10) : null;
         if (n === null) return new Error("argument must be a memory or percent value");
+      } else if (d.memory) {
+        n = parseMemory(a);
+        if (n === null) return new Error("argument must be a memory value");
       } else {
         n = /^-?[0-9]+$/.test(a) ? parseInt(a, 10) : null;
         if (n === null) return new Error("argument couldn't be parsed into an integer");
       }
       if (n < d.min! || n > d.max!) {
-        return new Error(`argument must be between ${d.min} and ${d.max} inclusive`);
+        return new Error(
+          `argument must be between ${boundText(d.min!)} and ${boundText(d.max!)} inclusive`,
+        );
       }
       return n;
     }
@@ -71,11 +88,28 @@ export function parseDirectiveValue(
   }
 }
 
+/** JS numbers stop at 2^53: bounds at that limit stand for C's LLONG_MAX/LLONG_MIN in messages. */
+function boundText(n: number): string {
+  if (n >= Number.MAX_SAFE_INTEGER) return "9223372036854775807";
+  if (n <= -Number.MAX_SAFE_INTEGER) return "-9223372036854775808";
+  return String(n);
+}
+
 /** Formats a value as CONFIG GET shows it. */
 export function formatDirectiveValue(d: Directive, v: ConfigValue): string {
   if (d.format) return d.format(v);
   if (d.type === "bool") return v ? "yes" : "no";
+  if (d.name === "maxmemory-clients" && (v as number) < 0) return `${-(v as number)}%`;
   return String(v);
+}
+
+/** The current working directory, which is what `dir` reports (like getcwd in Redis). */
+function cwd(): string {
+  try {
+    return Deno.cwd();
+  } catch {
+    return "";
+  }
 }
 
 /** Hook run when a directive changes at run time; returns an error message to refuse it. */
@@ -111,6 +145,11 @@ export class Config {
     return this.values.get(name) as string;
   }
 
+  /** Whether a run-time hook is installed for a directive. */
+  hasHook(name: string): boolean {
+    return this.hooks.has(name);
+  }
+
   /** Installs the hook for run-time changes of a directive. */
   onChange(name: string, hook: ChangeHook): void {
     this.hooks.set(name, hook);
@@ -121,11 +160,15 @@ export class Config {
     let args = argsIn;
     const d = DIRECTIVE_BY_NAME.get(name.toLowerCase());
     if (!d) throw new Error("Bad directive or wrong number of arguments");
-    if (!d.multiArg && d.type !== "special" && args.length !== 1 && !d.name.startsWith("shutdown-on-")) {
+    if (
+      !d.multiArg && d.type !== "special" && args.length !== 1 && !d.name.startsWith("shutdown-on-")
+    ) {
       throw new Error("Bad directive or wrong number of arguments");
     }
     // A multi-word directive given as one quoted word ("900 1") is split on spaces, as Redis does.
-    if (d.multiArg && args.length === 1 && args[0].includes(" ")) args = args[0].split(" ").filter((w) => w);
+    if (d.multiArg && args.length === 1 && args[0].includes(" ")) {
+      args = args[0].split(" ").filter((w) => w);
+    }
     const v = parseDirectiveValue(d, args, this.values.get(d.name)!, true);
     if (v instanceof Error) throw v;
     this.values.set(d.name, v);
@@ -139,15 +182,26 @@ export class Config {
       const line = lines[i].trim();
       if (line === "" || line.startsWith("#")) continue;
       const argv = splitArgs(line);
-      if (argv === null) throw new ConfigFileError(i + 1, line, "Unbalanced quotes in configuration line", file);
+      if (argv === null) {
+        throw new ConfigFileError(i + 1, line, "Unbalanced quotes in configuration line", file);
+      }
       if (argv.length === 0) continue;
       const name = argv[0].toLowerCase();
       if (name === "include") {
-        if (argv.length !== 2) throw new ConfigFileError(i + 1, line, "Bad directive or wrong number of arguments", file);
+        if (argv.length !== 2) {
+          throw new ConfigFileError(
+            i + 1,
+            line,
+            "Bad directive or wrong number of arguments",
+            file,
+          );
+        }
         this.loadText(Deno.readTextFileSync(argv[1]), argv[1]);
         continue;
       }
-      if (name === "rename-command" || name === "user" || name === "loadmodule" || name === "sentinel") continue;
+      if (
+        name === "rename-command" || name === "user" || name === "loadmodule" || name === "sentinel"
+      ) continue;
       try {
         // A directive with no value on the command line (--cluster-enabled) means "yes".
         const d = DIRECTIVE_BY_NAME.get(name);
@@ -178,44 +232,97 @@ export class Config {
     }
   }
 
-  /** CONFIG SET for one directive; returns an error text or null. Hooks run after validation. */
+  /** CONFIG SET for one directive; returns an error text (without "ERR ") or null. */
   set(name: string, raw: string, protectedAllowed = true): string | null {
-    const d = DIRECTIVE_BY_NAME.get(name.toLowerCase());
-    if (!d) return `Unknown option or number of arguments for CONFIG SET - '${name}'`;
-    const prefix = `CONFIG SET failed (possibly related to argument '${name}') - `;
-    if (d.immutable) return prefix + "can't set immutable config";
-    if (!protectedAllowed && (d.name === "dir" || d.name === "dbfilename")) {
-      return prefix + "can't set protected config";
+    return this.setMany([[name, raw]], protectedAllowed);
+  }
+
+  /** CONFIG SET for several directives at once: all are applied or none (Redis 7.0 rules:
+   * first invalid name/immutable/duplicate wins, then values are parsed, then hooks run once
+   * per changed directive; any failure restores every old value). */
+  setMany(pairs: [string, string][], protectedAllowed = true, loading = false): string | null {
+    const found: Directive[] = [];
+    for (const [name] of pairs) {
+      const d = DIRECTIVE_BY_NAME.get(name.toLowerCase());
+      if (!d) return `Unknown option or number of arguments for CONFIG SET - '${name}'`;
+      const prefix = `CONFIG SET failed (possibly related to argument '${name}') - `;
+      if (d.immutable) return prefix + "can't set immutable config";
+      if (!protectedAllowed && (d.name === "dir" || d.name === "dbfilename")) {
+        return prefix + "can't set protected config";
+      }
+      if (
+        loading && (d.name === "dir" || d.name === "appendonly" || d.name === "repl-diskless-load")
+      ) {
+        return "LOADING Redis is loading the dataset in memory";
+      }
+      if (found.includes(d)) return prefix + "duplicate parameter";
+      found.push(d);
     }
-    const args = d.multiArg ? (raw === "" ? [""] : (splitArgs(raw) ?? [raw])) : [raw];
-    const old = this.values.get(d.name)!;
-    const v = parseDirectiveValue(d, args, old, false);
-    if (v instanceof Error) return prefix + v.message;
-    this.values.set(d.name, v);
-    const hook = this.hooks.get(d.name);
-    const err = hook?.(v, old);
-    if (err) {
-      this.values.set(d.name, old);
-      return prefix + err;
+    const olds = found.map((d) => this.values.get(d.name)!);
+    const changed: number[] = [];
+    const restore = () => found.forEach((d, i) => this.values.set(d.name, olds[i]));
+    for (let i = 0; i < pairs.length; i++) {
+      const d = found[i];
+      const raw = pairs[i][1];
+      const name = pairs[i][0].toLowerCase();
+      const args = d.multiArg ? (raw === "" ? [""] : (splitArgs(raw) ?? [raw])) : [raw];
+      const v = parseDirectiveValue(d, args, olds[i], false);
+      if (v instanceof Error) {
+        restore();
+        return `CONFIG SET failed (possibly related to argument '${name}') - ${v.message}`;
+      }
+      this.values.set(d.name, v);
+      if (d.name === "dir" || JSON.stringify(v) !== JSON.stringify(olds[i])) changed.push(i);
+    }
+    const applied: number[] = [];
+    for (const i of changed) {
+      const d = found[i];
+      const hook = this.hooks.get(d.name);
+      const err = hook?.(this.values.get(d.name)!, olds[i]);
+      if (err) {
+        const news = found.map((x) => this.values.get(x.name)!);
+        restore();
+        // Undo what earlier hooks did, as Redis re-applies the restored settings.
+        for (const j of applied) this.hooks.get(found[j].name)?.(olds[j], news[j]);
+        return `CONFIG SET failed (possibly related to argument '${
+          pairs[i][0].toLowerCase()
+        }') - ${err}`;
+      }
+      applied.push(i);
     }
     return null;
   }
 
-  /** Directive names and values matching a CONFIG GET pattern (names, then aliases). */
-  getMatching(pattern: string): [string, string][] {
+  /** CONFIG GET for several patterns: exact names as given, globs over names and aliases. */
+  getMatching(patterns: string | string[]): [string, string][] {
+    const list = typeof patterns === "string" ? [patterns] : patterns;
     const out: [string, string][] = [];
     const seen = new Set<string>();
-    const lp = pattern.toLowerCase();
-    for (const d of DIRECTIVES) {
-      for (const name of [d.name, d.alias]) {
-        if (!name || seen.has(name)) continue;
-        if (lp === name || globMatch(lp, name, true)) {
-          seen.add(name);
-          out.push([name, formatDirectiveValue(d, this.values.get(d.name)!)]);
+    for (const pattern of list) {
+      if (!/[[*?]/.test(pattern)) {
+        const d = DIRECTIVE_BY_NAME.get(pattern.toLowerCase());
+        if (!d || seen.has(pattern)) continue;
+        seen.add(pattern);
+        out.push([pattern, this.display(d)]);
+        continue;
+      }
+      for (const d of DIRECTIVES) {
+        for (const name of [d.name, d.alias]) {
+          if (!name || seen.has(name)) continue;
+          if (globMatch(pattern, name, true)) {
+            seen.add(name);
+            out.push([name, this.display(d)]);
+          }
         }
       }
     }
     return out;
+  }
+
+  /** A directive's value as CONFIG GET shows it. */
+  display(d: Directive): string {
+    if (d.name === "dir") return cwd();
+    return formatDirectiveValue(d, this.values.get(d.name)!);
   }
 
   /** Lines CONFIG REWRITE writes for a directive (empty when at its default). */

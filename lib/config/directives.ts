@@ -1,6 +1,7 @@
 // The table of configuration directives, one entry each, with Redis 7.0's names, aliases,
 // types, defaults and bounds. It drives the config file parser, command-line flags, TOML,
 // CONFIG GET/SET/REWRITE and INFO, so they cannot drift apart.
+import { normalizeKeyspaceEvents } from "../server/pubsub.ts";
 
 const INT_MAX = 2147483647;
 const LLONG_MAX = Number.MAX_SAFE_INTEGER;
@@ -189,10 +190,10 @@ const special: Directive[] = [
     type: "special",
     default: "",
     parse: (a) => {
-      if (a.length !== 1 || !/^[KEg$lshzxetmdA]*$/.test(a[0])) {
-        return new Error("Invalid event class character. Use 'Ag$lshzxeKEtmd'.");
-      }
-      return a[0];
+      if (a.length !== 1) return new Error("wrong number of arguments");
+      // Stored in canonical form so CONFIG GET answers like Redis ("KEA" -> "AKE").
+      const v = normalizeKeyspaceEvents(a[0]);
+      return v ?? new Error("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.");
     },
     format: (v) => String(v),
   },

@@ -50,10 +50,11 @@ export class Blocking {
       for (const id of ids) {
         const q = this.waiting.get(id);
         if (!q) continue;
+        const key = id.slice(id.indexOf("\0") + 1);
         for (const c of [...q]) {
           const st = c.blocked;
           if (!st) continue;
-          if (st.retry()) {
+          if (st.retry(key)) {
             this.unblock(c);
             if (c.resume) c.resume();
             else c.flush();

@@ -18,8 +18,9 @@ export interface BlockState {
   db: number;
   /** Absolute deadline in ms, 0 = forever. */
   deadline: number;
-  /** Re-runs the command; returns true when it was served (and replied). */
-  retry: () => boolean;
+  /** Re-runs the command for the key that became ready; returns true when it was served (and
+   * replied). */
+  retry: (key: string) => boolean;
   /** Replies for a timeout. */
   onTimeout: () => void;
   spec: CommandSpec;

@@ -63,6 +63,15 @@ export function checkArity(spec: CommandSpec, argc: number): string | null {
 function reject(c: Client, msg: string, spec?: CommandSpec | null): void {
   if (c.multi) c.multiDirty = true;
   if (spec) spec.rejectedCalls = (spec.rejectedCalls ?? 0) + 1;
+  if (spec?.name === "exec") {
+    // A refused EXEC ends the transaction (Redis execCommandAbort); a plain ERR code is dropped.
+    c.multi = null;
+    c.multiDirty = false;
+    c.server.unwatchAll(c);
+    const reason = msg.startsWith("ERR ") ? msg.slice(4) : msg;
+    c.error(`EXECABORT Transaction discarded because of: ${reason}`);
+    return;
+  }
   c.error(msg);
 }
 
@@ -191,7 +200,8 @@ export function call(c: Client, spec: CommandSpec, argv: string[]): void {
     s.propagate(dbBefore, c.propagateArgv ?? argv);
   }
   c.propagateArgv = null;
-  if (s.blocking.blockedCount > 0) s.blocking.handleReady();
+  // Inside EXEC, blocked clients are served once the whole transaction ran (it is atomic).
+  if (s.blocking.blockedCount > 0 && !c.inExec) s.blocking.handleReady();
 }
 
 function feedMonitors(c: Client, argv: string[]): void {

@@ -7,7 +7,10 @@ import { log } from "../log.ts";
 
 /** Formats a socket address like Redis ("127.0.0.1:6379", "::1:6379"). */
 export function formatAddr(a: Deno.Addr): string {
-  if (a.transport === "tcp") return `${a.hostname}:${a.port}`;
+  if (a.transport === "tcp") {
+    // Redis brackets IPv6 addresses: "[::1]:6379".
+    return a.hostname.includes(":") ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`;
+  }
   return (a as Deno.UnixAddr).path ?? "";
 }
 
@@ -42,7 +45,61 @@ export function listenAll(server: Server, port: number, binds: string[]): Deno.L
     throw new Error(`Failed listening on port ${port} (TCP), aborting.`);
   }
   for (const l of out) acceptLoop(server, l);
+  currentListeners = out;
   return out;
+}
+
+/** Listeners opened by the last listenAll, so CONFIG SET port/bind can replace them. */
+export let currentListeners: Deno.Listener[] = [];
+
+/** Replaces the listeners for CONFIG SET port/bind; returns false (old ones kept) on failure.
+ * A new port is opened before the old one closes. For new addresses on the same port the
+ * addresses are probed first, then swapped on the next tick: Deno frees a closed listener's
+ * socket only once its pending accept is dropped. */
+export function relisten(
+  server: Server,
+  port: number,
+  binds: string[],
+  oldPort: number,
+  oldBinds: string[],
+): boolean {
+  const old = currentListeners;
+  if (port !== oldPort) {
+    try {
+      if (port !== 0) listenAll(server, port, binds);
+      else currentListeners = [];
+    } catch (e) {
+      currentListeners = old;
+      log.warning((e as Error).message);
+      return false;
+    }
+    for (const l of old) l.close();
+    return true;
+  }
+  for (const raw of binds) {
+    const b = raw.startsWith("-") ? raw.slice(1) : raw;
+    if (b === "*" || b === "::*") continue;
+    try {
+      Deno.listen({ hostname: b, port: 0 }).close();
+    } catch (e) {
+      if (raw.startsWith("-")) continue;
+      log.warning(`Warning: Could not create server TCP listening socket ${b}:${port}: ${(e as Error).message}`);
+      return false;
+    }
+  }
+  for (const l of old) l.close();
+  currentListeners = [];
+  setTimeout(() => {
+    try {
+      if (port !== 0) listenAll(server, port, binds);
+    } catch (e) {
+      log.warning(`${(e as Error).message} Restoring the previous bind addresses.`);
+      try {
+        if (oldPort !== 0) listenAll(server, oldPort, oldBinds);
+      } catch { /* nothing left to listen on */ }
+    }
+  }, 0);
+  return true;
 }
 
 async function acceptLoop(server: Server, listener: Deno.Listener): Promise<void> {
@@ -70,8 +127,8 @@ async function handleConnection(server: Server, conn: Deno.Conn): Promise<void> 
     return;
   }
   if (
-    cfg.bool("protected-mode") && cfg.str("requirepass") === "" && !isLoopback(remote.hostname) &&
-    !cfg.explicitlySet.has("bind")
+    // Redis 7.0 no longer looks at bind here: its default bind is "* -::*" (islocalClient).
+    cfg.bool("protected-mode") && cfg.str("requirepass") === "" && !isLoopback(remote.hostname)
   ) {
     await conn.write(new TextEncoder().encode(PROTECTED_MSG)).catch(() => {});
     conn.close();
@@ -131,12 +188,21 @@ export async function processInput(c: Client): Promise<void> {
       await new Promise((r) => setTimeout(r, 10));
       if (c.closed) return;
     }
-    const skip = c.replyMode === "off" || c.skipNext;
+    const wasSkip = c.skipNext;
+    const wasOff = c.replyMode === "off";
     const before = c.out.len;
+    if (wasSkip || wasOff) c.pushKeep = [];
     processCommand(c, argv);
-    if (skip) {
+    const keep = c.pushKeep;
+    c.pushKeep = null;
+    // Like Redis, CLIENT REPLY ON and RESET issued while replies are off still get their reply.
+    if (wasSkip || (wasOff && c.replyMode === "off")) {
+      // Pub/Sub pushes (subscribe confirmations, messages to itself) bypass CLIENT REPLY, as in Redis.
+      const kept = (keep ?? []).filter(([a]) => a >= before)
+        .map(([a, b]) => new Uint8Array(c.out.buf.subarray(a, b)));
       c.out.len = before;
-      c.skipNext = false;
+      for (const k of kept) c.out.rawBytes(k);
+      if (wasSkip) c.skipNext = false;
     }
   }
 }

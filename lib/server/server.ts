@@ -4,7 +4,13 @@
 import { Config } from "../config/config.ts";
 import { Db, type KeyspaceHooks } from "../store/keyspace.ts";
 import { Stats } from "./stats.ts";
-import { PubSub } from "./pubsub.ts";
+import {
+  keyspaceEventsToFlags,
+  NOTIFY_KEYEVENT,
+  NOTIFY_KEYSPACE,
+  notifyClassBit,
+  PubSub,
+} from "./pubsub.ts";
 import { Blocking } from "./blocking.ts";
 import type { Client } from "./client.ts";
 import type { CommandSpec } from "../commands/types.ts";
@@ -23,8 +29,16 @@ export interface SlowlogEntry {
   name: string;
 }
 
-/** Something that wants to see every propagated write (replication, AOF). */
-export type PropagateSink = (dbIndex: number, argv: string[]) => void;
+/** Something that wants to see every propagated write (replication, AOF). `replOnly` marks
+ * commands that go to replicas but not to the AOF (PUBLISH, SPUBLISH). */
+export type PropagateSink = (dbIndex: number, argv: string[], replOnly?: boolean) => void;
+
+/** A propagated command held back while EXEC runs. */
+export interface PropagateOp {
+  dbIndex: number;
+  argv: string[];
+  replOnly: boolean;
+}
 
 /** Copy-on-write observer used by point-in-time snapshots. */
 export interface SnapshotObserver {
@@ -32,7 +46,7 @@ export interface SnapshotObserver {
 }
 
 /** Keyspace event classes, as notify-keyspace-events letters. */
-export type EventClass = "g" | "$" | "l" | "s" | "h" | "z" | "x" | "e" | "t" | "m" | "d";
+export type EventClass = "g" | "$" | "l" | "s" | "h" | "z" | "x" | "e" | "t" | "m" | "d" | "n";
 
 /** The running server. */
 export class Server {
@@ -56,6 +70,8 @@ export class Server {
   pauseUntil = 0;
   pauseWritesOnly = false;
   propagateSinks: PropagateSink[] = [];
+  /** Commands collected while EXEC runs; null when propagating directly. */
+  propagateBatch: PropagateOp[] | null = null;
   snapshotObservers = new Set<SnapshotObserver>();
   /** Set while executing a command, for nested propagation decisions. */
   currentClient: Client | null = null;
@@ -78,11 +94,12 @@ export class Server {
       },
       onExpired: (db, key) => {
         this.stats.expiredKeys++;
-        if (this.watchers.size > 0) this.touchWatchedKey(db.id, key);
+        if (this.watchers.size > 0) this.touchWatchedKey(db.id, key, true);
         if (this.snapshotObservers.size > 0) for (const o of this.snapshotObservers) o.beforeModify(db, key);
         this.notify("x", "expired", key, db.id);
         this.propagate(db.id, ["DEL", key]);
       },
+      onNew: (db, key) => this.notify("n", "new", key, db.id),
       isReplica: () => this.isReplica,
       now: () => Date.now(),
     };
@@ -105,40 +122,117 @@ export class Server {
     }
   }
 
-  /** Marks clients watching db/key as dirty (their EXEC will fail). */
-  touchWatchedKey(db: number, key: string): void {
-    const set = this.watchers.get(db + "\0" + key);
+  /** Marks clients watching db/key as dirty (their EXEC will fail). `expiredDelete` is set when
+   * an expired key is being removed: for clients that WATCHed it already expired, that is no
+   * logical change (Redis 7.0 multi.c). */
+  touchWatchedKey(db: number, key: string, expiredDelete = false): void {
+    const id = db + "\0" + key;
+    const set = this.watchers.get(id);
     if (!set) return;
-    for (const c of set) c.watchDirty = true;
+    for (const c of set) {
+      if (c.watchedStale.delete(id) && expiredDelete) continue;
+      c.watchDirty = true;
+    }
   }
 
-  /** Marks every watcher of a db (or all dbs for -1) dirty: FLUSHDB/FLUSHALL/SWAPDB. */
-  touchAllWatched(db: number, onlyExisting = true): void {
+  /** True when the key has a TTL that already passed (it may still sit in the dict). */
+  keyIsStale(db: Db, key: string): boolean {
+    const when = db.expires.get(key);
+    return when !== undefined && !this.loading && when <= Date.now();
+  }
+
+  /** FLUSHDB/FLUSHALL (db -1 = every db)/SWAPDB: marks watchers of keys that logically change.
+   * Call before emptying. For SWAPDB call it for both dbs with `replacedWith` = the other db,
+   * before swapping. `onlyExisting` false dirties every watcher of the db unconditionally. */
+  touchAllWatched(db: number, onlyExisting = true, replacedWith = -1): void {
     for (const [id, set] of this.watchers) {
       const sep = id.indexOf("\0");
       const d = Number(id.slice(0, sep));
       if (db !== -1 && d !== db) continue;
-      if (onlyExisting && !this.dbs[d].dict.has(id.slice(sep + 1))) continue;
-      for (const c of set) c.watchDirty = true;
+      if (!onlyExisting) {
+        for (const c of set) c.watchDirty = true;
+        continue;
+      }
+      const key = id.slice(sep + 1);
+      const emptied = this.dbs[d];
+      const other = replacedWith >= 0 ? this.dbs[replacedWith] : null;
+      const inEmptied = emptied.dict.has(key);
+      const inOther = other !== null && other.dict.has(key);
+      if (!inEmptied && !inOther) continue;
+      for (const c of set) {
+        if (c.watchedStale.has(id)) {
+          // Watched while already expired: removing it, or replacing it with another expired
+          // key, is no logical change.
+          if (!inOther) {
+            c.watchedStale.delete(id);
+            continue;
+          }
+          if (this.keyIsStale(other!, key)) continue;
+        } else if (!inEmptied && this.keyIsStale(other!, key)) {
+          // A missing key replaced by an expired one still looks missing.
+          c.watchedStale.add(id);
+          continue;
+        }
+        c.watchDirty = true;
+      }
     }
   }
 
-  /** Publishes a keyspace notification if enabled by notify-keyspace-events. */
-  notify(cls: EventClass, event: string, key: string, dbIndex: number): void {
-    const flags = this.config.str("notify-keyspace-events");
-    if (flags === "") return;
-    const all = flags.includes("A");
-    const classOk = flags.includes(cls) || (all && cls !== "m" && cls !== "t" && cls !== "d") ||
-      (cls === "t" && flags.includes("t"));
-    if (!classOk) return;
-    if (flags.includes("K")) this.pubsub.publish(`__keyspace@${dbIndex}__:${key}`, event);
-    if (flags.includes("E")) this.pubsub.publish(`__keyevent@${dbIndex}__:${event}`, key);
+  /** EXEC-time check: a watched key (not stale when WATCHed) has expired since. */
+  watchedKeyExpired(c: Client): boolean {
+    for (const id of c.watched) {
+      if (c.watchedStale.has(id)) continue;
+      const sep = id.indexOf("\0");
+      if (this.keyIsStale(this.dbs[Number(id.slice(0, sep))], id.slice(sep + 1))) return true;
+    }
+    return false;
   }
 
+  /** Publishes a keyspace notification if enabled by notify-keyspace-events (Redis notify.c:
+   * the class must be enabled, and K and/or E pick the channel kinds). */
+  notify(cls: EventClass, event: string, key: string, dbIndex: number): void {
+    const str = this.config.str("notify-keyspace-events");
+    if (str === "") return;
+    if (str !== this.notifyStr) {
+      this.notifyStr = str;
+      this.notifyFlags = Math.max(0, keyspaceEventsToFlags(str));
+    }
+    const flags = this.notifyFlags;
+    if (!(flags & notifyClassBit(cls))) return;
+    if (flags & NOTIFY_KEYSPACE) this.pubsub.publish(`__keyspace@${dbIndex}__:${key}`, event);
+    if (flags & NOTIFY_KEYEVENT) this.pubsub.publish(`__keyevent@${dbIndex}__:${event}`, key);
+  }
+  private notifyStr = "";
+  private notifyFlags = 0;
+
   /** Sends a write to replicas/AOF. Handlers call it only for rewritten forms; dispatch
-   * propagates the original argv of write commands that changed the dataset. */
-  propagate(dbIndex: number, argv: string[]): void {
-    for (const s of this.propagateSinks) s(dbIndex, argv);
+   * propagates the original argv of write commands that changed the dataset. While EXEC runs the
+   * command is held in propagateBatch. */
+  propagate(dbIndex: number, argv: string[], replOnly = false): void {
+    if (this.propagateBatch) {
+      this.propagateBatch.push({ dbIndex, argv, replOnly });
+      return;
+    }
+    for (const s of this.propagateSinks) s(dbIndex, argv, replOnly);
+  }
+
+  /** Starts holding propagated commands (EXEC); false if a batch is already open (nested). */
+  beginPropagateBatch(): boolean {
+    if (this.propagateBatch) return false;
+    this.propagateBatch = [];
+    return true;
+  }
+
+  /** Sends the held commands: one goes alone, several are wrapped in MULTI/EXEC (Redis 7.0
+   * propagatePendingCommands). `drop` discards them instead. */
+  endPropagateBatch(drop = false): void {
+    const ops = this.propagateBatch;
+    this.propagateBatch = null;
+    if (!ops || ops.length === 0 || drop) return;
+    const wrap = ops.length > 1;
+    if (wrap) for (const s of this.propagateSinks) s(ops[0].dbIndex, ["MULTI"]);
+    for (const op of ops) for (const s of this.propagateSinks) s(op.dbIndex, op.argv, op.replOnly);
+    if (wrap) for (const s of this.propagateSinks) s(ops[ops.length - 1].dbIndex, ["EXEC"]);
   }
 
   /** Removes a client from every registry (called by Client.close). */
@@ -160,6 +254,7 @@ export class Server {
       }
     }
     c.watched.clear();
+    c.watchedStale.clear();
     c.watchDirty = false;
   }
 

@@ -5,12 +5,21 @@ import { Server, TSREDIS_VERSION, VERSION } from "./server.ts";
 import { listenAll } from "./listener.ts";
 import { log } from "../log.ts";
 import { allCommands } from "../commands/table.ts";
+import { installConfigHooks } from "../commands/config_cmd.ts";
 
 /** A subsystem that hooks into the server at start (persistence, cluster, replication). */
 export type Installer = (server: Server) => Promise<void> | void;
 
-/** Subsystems, in start order. Modules register themselves in lib/server/subsystems.ts. */
-export const installers: Installer[] = [];
+/** Subsystems, in start order. Modules register themselves in lib/server/subsystems.ts.
+ * A hoisted `var` filled by a function declaration: subsystem modules reached through the command
+ * table register before this module's body runs, when a `const` would still be uninitialized. */
+// deno-lint-ignore no-var
+export var installers: Installer[];
+
+/** Adds an installer; safe to call while this module is still being evaluated. */
+export function addInstaller(inst: Installer): void {
+  (installers ??= []).push(inst);
+}
 
 /** Starts a server with the given config; resolves once it is listening. */
 export async function startServer(config: Config): Promise<Server> {
@@ -44,7 +53,8 @@ export async function startServer(config: Config): Promise<Server> {
   config.onChange("loglevel", (v) => void log.setLevel(String(v)));
   config.onChange("databases", () => "can't set immutable config");
 
-  for (const inst of installers) await inst(server);
+  installConfigHooks(server);
+  for (const inst of installers ?? []) await inst(server);
 
   const pidfile = config.str("pidfile");
   if (pidfile) {

@@ -9,6 +9,8 @@ export interface KeyspaceHooks {
   beforeModify(db: Db, key: string): void;
   /** Called when a key expires lazily or actively, so the server can propagate a DEL. */
   onExpired(db: Db, key: string): void;
+  /** Called after a key is created (the 'n' keyspace event class). */
+  onNew?(db: Db, key: string): void;
   /** True when this server must not delete expired keys itself (replicas). */
   isReplica(): boolean;
   /** Current time in ms. */
@@ -54,6 +56,8 @@ export class Db {
   dict = new Map<string, Value>();
   expires = new Map<string, number>();
   slotIndex: SlotIndex | null = null;
+  /** Insertion-order key log for SCAN/RANDOMKEY, created on first use (commands/keys_db.ts). */
+  scanIndex: { add(key: string): void } | null = null;
   /** Average TTL estimate kept for INFO keyspace avg_ttl. */
   avgTtl = 0;
 
@@ -96,7 +100,9 @@ export class Db {
     const had = this.dict.has(key);
     this.dict.set(key, value);
     if (!had && this.slotIndex) this.slotIndex.add(key);
+    if (!had && this.scanIndex !== null) this.scanIndex.add(key);
     if (!keepTtl && this.expires.size > 0) this.expires.delete(key);
+    if (!had) this.hooks.onNew?.(this, key);
   }
 
   /** Adds a new key known not to exist (after get() returned undefined). */
@@ -144,6 +150,7 @@ export class Db {
     this.dict = new Map();
     this.expires = new Map();
     this.slotIndex?.clear();
+    this.scanIndex = null;
   }
 
   /** Turns on the per-slot key index (cluster mode). */

@@ -1,0 +1,221 @@
+// Per-key bookkeeping that Redis keeps inside its robj header but our plain values cannot:
+// the LRU/LFU access clock (OBJECT IDLETIME/FREQ, RESTORE IDLETIME/FREQ) and which string
+// encoding (int/embstr/raw) Redis would report. All tables are keyed by the db's dict Map, so
+// FLUSHDB/reload (new Map) drops them and SWAPDB (swapped Maps) carries them along.
+// Also: the read lookup that keeps keyspace_hits/misses and "keymiss" events like Redis.
+import type { Client } from "../server/client.ts";
+import type { Server } from "../server/server.ts";
+import type { Db } from "../store/keyspace.ts";
+import { HashValue, ListValue, SetValue, type Value } from "../store/types.ts";
+import { ZSetValue } from "../store/zset.ts";
+import { E_NOT_INT, parseInteger } from "./util.ts";
+
+type Dict = Map<string, Value>;
+
+/** key -> last access ms (LRU) or -(minutes << 8 | counter) - 1 (LFU). */
+const accessByDict = new WeakMap<Dict, Map<string, number>>();
+/** key -> the string value it had when Redis would have made it "raw" (APPEND, SETRANGE). */
+const rawByDict = new WeakMap<Dict, Map<string, string>>();
+/** key -> the int-looking string value Redis would keep "embstr" (INCRBYFLOAT results). */
+const embstrByDict = new WeakMap<Dict, Map<string, string>>();
+
+const LFU_INIT_VAL = 5;
+
+function tableFor<T>(w: WeakMap<Dict, Map<string, T>>, dict: Dict): Map<string, T> {
+  let m = w.get(dict);
+  if (m === undefined) w.set(dict, m = new Map());
+  else if (m.size > 1024 && m.size > dict.size * 2) {
+    // Entries of keys deleted by other families are never removed eagerly; sweep them here.
+    for (const k of m.keys()) if (!dict.has(k)) m.delete(k);
+  }
+  return m;
+}
+
+function lfuMode(s: Server): boolean {
+  return s.config.str("maxmemory-policy").includes("lfu");
+}
+
+function minutesNow(): number {
+  return Math.floor(Date.now() / 60000) & 0xffff;
+}
+
+function lfuDecay(s: Server, packed: number): number {
+  const ldt = packed >> 8;
+  let counter = packed & 255;
+  const now = minutesNow();
+  const elapsed = now >= ldt ? now - ldt : 65535 - ldt + now;
+  const period = s.config.int("lfu-decay-time");
+  const n = period > 0 ? Math.floor(elapsed / period) : 0;
+  if (n > 0) counter = n > counter ? 0 : counter - n;
+  return counter;
+}
+
+/** Records an access to a key (Redis updates the LRU clock or the LFU counter on lookups). */
+export function touchKey(s: Server, db: Db, key: string): void {
+  const m = tableFor(accessByDict, db.dict);
+  if (!lfuMode(s)) {
+    m.set(key, Date.now());
+    return;
+  }
+  const old = m.get(key);
+  let counter = old === undefined || old >= 0 ? LFU_INIT_VAL : lfuDecay(s, -old - 1);
+  if (counter < 255) {
+    const base = Math.max(0, counter - LFU_INIT_VAL);
+    if (Math.random() < 1 / (base * s.config.int("lfu-log-factor") + 1)) counter++;
+  }
+  m.set(key, -((minutesNow() << 8) | counter) - 1);
+}
+
+/** Milliseconds since the last access (0 when never observed, as for a new object). */
+export function idleMs(db: Db, key: string): number {
+  const t = accessByDict.get(db.dict)?.get(key);
+  if (t === undefined || t < 0) return 0;
+  return Math.max(0, Date.now() - t);
+}
+
+/** The LFU counter after decay (LFU_INIT_VAL when never observed). */
+export function lfuFreq(s: Server, db: Db, key: string): number {
+  const t = accessByDict.get(db.dict)?.get(key);
+  if (t === undefined || t >= 0) return LFU_INIT_VAL;
+  return lfuDecay(s, -t - 1);
+}
+
+/** Sets the idle time of a key (RESTORE ... IDLETIME). */
+export function setIdle(db: Db, key: string, ms: number): void {
+  tableFor(accessByDict, db.dict).set(key, Date.now() - ms);
+}
+
+/** Sets the LFU counter of a key (RESTORE ... FREQ). */
+export function setFreq(db: Db, key: string, freq: number): void {
+  tableFor(accessByDict, db.dict).set(key, -((minutesNow() << 8) | Math.min(255, freq)) - 1);
+}
+
+/** Copies (or moves) the access/encoding metadata of a key, for RENAME/MOVE/COPY. */
+export function carryMeta(from: Db, key: string, to: Db, newKey: string, move: boolean): void {
+  for (const w of [accessByDict, rawByDict, embstrByDict] as WeakMap<Dict, Map<string, unknown>>[]) {
+    const src = w.get(from.dict);
+    if (src === undefined || !src.has(key)) continue;
+    const v = src.get(key);
+    if (move) src.delete(key);
+    tableFor(w, to.dict).set(newKey, v);
+  }
+}
+
+/** Set once any encoding mark exists, so hot write paths skip the clearing lookups. */
+let marksUsed = false;
+
+/** Forgets the encoding mark of a key whose string value was replaced by a plain SET. */
+export function clearEncodingMark(db: Db, key: string): void {
+  if (!marksUsed) return;
+  rawByDict.get(db.dict)?.delete(key);
+  embstrByDict.get(db.dict)?.delete(key);
+}
+
+/** Marks a string value as "raw" encoded (APPEND/SETRANGE in Redis unshare into a raw sds). */
+export function markRaw(db: Db, key: string, value: string): void {
+  if (value.length > 44) return;
+  marksUsed = true;
+  tableFor(rawByDict, db.dict).set(key, value);
+}
+
+/** Marks an int-looking string as "embstr" (values Redis creates without trying int encoding). */
+export function markEmbstr(db: Db, key: string, value: string): void {
+  if (!isIntString(value)) return;
+  marksUsed = true;
+  tableFor(embstrByDict, db.dict).set(key, value);
+}
+
+function isIntString(s: string): boolean {
+  return s.length <= 20 && parseInteger(s) !== null;
+}
+
+/** The encoding name OBJECT ENCODING reports for a value, as Redis 7.0 would store it. */
+export function encodingOf(db: Db, key: string, v: Value): string {
+  if (typeof v === "string") {
+    if (rawByDict.get(db.dict)?.get(key) === v) return "raw";
+    if (isIntString(v)) return embstrByDict.get(db.dict)?.get(key) === v ? "embstr" : "int";
+    return v.length <= 44 ? "embstr" : "raw";
+  }
+  if (v instanceof HashValue) return v.listpack ? "listpack" : "hashtable";
+  if (v instanceof ListValue) return "quicklist";
+  if (v instanceof SetValue) return v.enc;
+  if (v instanceof ZSetValue) return v.listpack ? "listpack" : "skiplist";
+  return v.type;
+}
+
+/** OBJECT REFCOUNT: shared integers 0..9999 report INT_MAX unless an LRU/LFU maxmemory policy
+ * disables sharing; everything else has a single reference. */
+export function refcountOf(s: Server, db: Db, key: string, v: Value): number {
+  if (typeof v !== "string" || encodingOf(db, key, v) !== "int") return 1;
+  const n = Number(v);
+  if (n < 0 || n >= 10000) return 1;
+  const pol = s.config.str("maxmemory-policy");
+  if (s.config.int("maxmemory") !== 0 && (pol.includes("lru") || pol.includes("lfu"))) return 1;
+  return 2147483647;
+}
+
+/** Read lookup like lookupKeyRead: lazy expiry, hit/miss stats, keymiss event, access clock.
+ * `touch` false is LOOKUP_NOTOUCH, `notifyMiss` false is LOOKUP_NONOTIFY. */
+export function lookupRead(c: Client, key: string, touch = true, notifyMiss = true): Value | undefined {
+  const v = c.db.get(key);
+  const s = c.server;
+  if (v === undefined) {
+    s.stats.keyspaceMisses++;
+    if (notifyMiss) s.notify("m", "keymiss", key, c.dbIndex);
+    return undefined;
+  }
+  s.stats.keyspaceHits++;
+  if (touch) touchKey(s, c.db, key);
+  return v;
+}
+
+/** Past absolute expiry on a master outside loading: the key is deleted instead (a replica or
+ * a loading server keeps it with a past TTL and waits for the master's DEL). */
+export function alreadyExpired(c: Client, when: number): boolean {
+  return when <= Date.now() && !c.server.loading && !c.server.isReplica;
+}
+
+/** A deep copy of a value for COPY (containers must not be shared between keys). */
+export function dupValue(v: Value): Value {
+  if (typeof v === "string") return v;
+  const withClone = v as unknown as { clone?: () => Value };
+  if (typeof withClone.clone === "function") return withClone.clone();
+  if (v instanceof HashValue) {
+    const h = new HashValue();
+    h.m = new Map(v.m);
+    h.listpack = v.listpack;
+    return h;
+  }
+  if (v instanceof ListValue) {
+    const l = new ListValue();
+    l.replace(v.toArray());
+    return l;
+  }
+  if (v instanceof SetValue) {
+    const st = new SetValue();
+    st.s = new Set(v.s);
+    st.enc = v.enc;
+    return st;
+  }
+  if (v instanceof ZSetValue) {
+    const z = new ZSetValue();
+    for (const [m, sc] of v.entries()) z.add(m, sc);
+    z.listpack = v.listpack;
+    return z;
+  }
+  throw new Error("unknown type object");
+}
+
+/** Parses a C int like getIntFromObjectOrReply; replies Redis's error and returns null. */
+export function parseDbIndex(c: Client, s: string): number | null {
+  const n = parseInteger(s);
+  if (n === null) {
+    c.error(E_NOT_INT);
+    return null;
+  }
+  if (n < -2147483648 || n > 2147483647) {
+    c.error("ERR value is out of range, value must between -2147483648 and 2147483647");
+    return null;
+  }
+  return n;
+}
