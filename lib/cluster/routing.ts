@@ -11,7 +11,7 @@ import type { Config } from "../config/config.ts";
 export function preferredEndpoint(n: ClusterNode, config: Config): string {
   const t = config.str("cluster-preferred-endpoint-type");
   if (t === "hostname") return n.hostname !== "" ? n.hostname : "?";
-  if (t === "unknown-endpoint") return "?";
+  if (t === "unknown-endpoint") return "";
   return n.ip;
 }
 

@@ -42,6 +42,7 @@ import {
 import { routeCommand } from "./routing.ts";
 import { decodeBus, encodeBus, PacketFramer } from "./bus/adapter.ts";
 import { Failover } from "./failover.ts";
+import { debugHooks, debugState } from "../commands/debug.ts";
 import { resolve } from "node:path";
 
 /** Runtime hooks replication and failover attach to (issue: replicas and failover). */
@@ -581,6 +582,7 @@ export class ClusterRuntime {
             log.warning(`Dropping malformed cluster bus packet from ${link.peerIp}: ${msg}`);
             continue;
           }
+          this.st.dropPacketFilter = debugState.dropClusterPacketFilter;
           const alive = this.st.processPacket(link, msg, link.peerIp, link.localIp);
           this.afterCommand();
           if (!alive || link.closed) return;
@@ -702,6 +704,17 @@ export class ClusterRuntime {
     this.afterCommand();
   }
 
+  /** DEBUG CLUSTERLINK KILL to|from|all <node-id>: returns an error text or null. */
+  killLinks(direction: string, id: string): string | null {
+    const n = this.st.lookup(id);
+    if (!n) return `ERR Unknown node ${id}`;
+    const d = direction.toLowerCase();
+    if (d !== "to" && d !== "from" && d !== "all") return `ERR Unknown direction ${direction}`;
+    if ((d === "from" || d === "all") && n.inboundLink) this.freeLink(n.inboundLink as BusLink);
+    if ((d === "to" || d === "all") && n.link) this.freeLink(n.link as BusLink);
+    return null;
+  }
+
   /** Stops listeners and links (shutdown). */
   close(): void {
     for (const l of this.listeners) {
@@ -757,8 +770,9 @@ register((server) => {
   }
   server.config.onChange("cluster-announce-hostname", (v) => {
     const s = String(v);
-    if (s !== "" && !/^[a-zA-Z0-9.-]+$/.test(s)) {
-      return "Hostnames must be less than 256 characters and contain only letters, numbers, hyphens and dots.";
+    if (s.length >= 256) return "Hostnames must be less than 256 characters";
+    if (!/^[a-zA-Z0-9.-]*$/.test(s)) {
+      return "Hostnames may only contain alphanumeric characters, hyphens or dots";
     }
     rt.applyConfig();
   });
@@ -776,6 +790,8 @@ register((server) => {
     });
   }
   new Failover(rt);
+  server.pubsub.clusterPublish = (channel, message, shard) => rt.publish(channel, message, shard);
+  debugHooks.clusterLinkKill = (_s, direction, id) => rt.killLinks(direction, id);
   rt.listen();
   rt.st.updateState();
   server.cronHooks.push(() => rt.cron());

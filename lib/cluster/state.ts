@@ -143,7 +143,7 @@ export class ClusterState {
   nodeTimeout = 15000;
   requireFullCoverage = true;
   allowReplicaMigration = true;
-  /** Debug: drop incoming packets of this type (-1 none, -2 all). */
+  /** Debug: drop incoming packets of this type (-1 none). */
   dropPacketFilter = -1;
   private firstUpdateStateCall = 0;
   private amongMinorityTime = 0;
@@ -527,7 +527,7 @@ export class ClusterState {
     const now = this.io.now();
     const type = msg.type;
     if (type < MSG_TYPE_COUNT) this.statsReceived[type]++;
-    if (this.dropPacketFilter === -2 || type === this.dropPacketFilter) {
+    if (type === this.dropPacketFilter) {
       this.io.log("warning", "Dropping packet that matches debug drop filter");
       return true;
     }

@@ -264,7 +264,6 @@ function objectSub(name: string, body: (c: Client, key: string, v: Value) => voi
 
 const objectSubs = new Map<string, CommandSpec>([
   ["encoding", objectSub("encoding", (c, key, v) => c.out.bulk(encodingOf(c.db, key, v)))],
-  ["refcount", objectSub("refcount", (c, key, v) => c.out.int(refcountOf(c.server, c.db, key, v)))],
   ["idletime", objectSub("idletime", (c, key) => {
     if (c.server.config.str("maxmemory-policy").includes("lfu")) {
       return c.error(`ERR An LFU maxmemory policy is selected, idle time not tracked. ${POLICY_NOTE}`);
@@ -281,6 +280,7 @@ const objectSubs = new Map<string, CommandSpec>([
     c.out.array(OBJECT_HELP.length);
     for (const l of OBJECT_HELP) c.out.status(l);
   }, KEYS_META["object|help"])],
+  ["refcount", objectSub("refcount", (c, key, v) => c.out.int(refcountOf(c.server, c.db, key, v)))],
 ]);
 
 function mk(name: string, arity: number, flags: CommandFlag[], keys: [number, number, number], h: Handler) {

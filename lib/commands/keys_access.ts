@@ -31,8 +31,19 @@ function tableFor<T>(w: WeakMap<Dict, Map<string, T>>, dict: Dict): Map<string, 
   return m;
 }
 
-function lfuMode(s: Server): boolean {
-  return s.config.str("maxmemory-policy").includes("lfu");
+/** Coarse clock and policy flag for touchKey, refreshed by the 100 ms cron: Date.now() and a
+ * config lookup per GET would cost more than the rest of the lookup (Redis's LRU clock is
+ * coarse too). */
+let clockMs = 0;
+let lfuPolicy = false;
+let clockServer: Server | null = null;
+/** One-entry cache of the access table of the last touched dict (almost always db 0). */
+let lastDict: Dict | null = null;
+let lastTable: Map<string, number> | null = null;
+
+function refreshClock(s: Server): void {
+  clockMs = Date.now();
+  lfuPolicy = s.config.str("maxmemory-policy").includes("lfu");
 }
 
 function minutesNow(): number {
@@ -52,9 +63,23 @@ function lfuDecay(s: Server, packed: number): number {
 
 /** Records an access to a key (Redis updates the LRU clock or the LFU counter on lookups). */
 export function touchKey(s: Server, db: Db, key: string): void {
-  const m = tableFor(accessByDict, db.dict);
-  if (!lfuMode(s)) {
-    m.set(key, Date.now());
+  if (s !== clockServer) {
+    clockServer = s;
+    refreshClock(s);
+    s.cronHooks.push(() => refreshClock(s));
+  }
+  const dict = db.dict;
+  let m: Map<string, number>;
+  if (dict === lastDict) {
+    m = lastTable!;
+    if (m.size > 1024 && m.size > dict.size * 2) m = tableFor(accessByDict, dict);
+  } else {
+    m = tableFor(accessByDict, dict);
+    lastDict = dict;
+    lastTable = m;
+  }
+  if (!lfuPolicy) {
+    m.set(key, clockMs);
     return;
   }
   const old = m.get(key);

@@ -85,7 +85,9 @@ function restore(c: Client, argv: string[]): void {
   }
   const key = argv[1];
   const db = c.db;
-  if (!replace && db.get(key) !== undefined) return c.error("BUSYKEY Target key name already exists.");
+  if (!replace && db.get(key) !== undefined) {
+    return c.error("BUSYKEY Target key name already exists.");
+  }
   let ttl = parseInteger(argv[2]);
   if (ttl === null) return c.error(E_NOT_INT);
   if (ttl < 0) return c.error("ERR Invalid TTL value, must be >= 0");

@@ -33,7 +33,9 @@ function zaddGeneric(c: Client, argv: string[], baseFlags: number): void {
   let i = 2;
   for (; i < argv.length; i++) {
     const o = argv[i];
-    if (o.length < 2 || o.length > 4) break;
+    // Options are 2-4 letters; checking the first byte spares lowercasing every score.
+    const first = o.charCodeAt(0) | 0x20;
+    if (o.length < 2 || o.length > 4 || first < 97 || first > 122) break;
     const l = o.toLowerCase();
     if (l === "nx") flags |= ZADD_NX;
     else if (l === "xx") flags |= ZADD_XX;

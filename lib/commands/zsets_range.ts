@@ -1,6 +1,6 @@
 // Range commands over sorted sets: ZRANGE (BYSCORE/BYLEX/REV/LIMIT/WITHSCORES), ZRANGESTORE, the
 // legacy Z[REV]RANGE[BYSCORE|BYLEX] forms, and ZREMRANGEBY{RANK,SCORE,LEX}. Every range is first
-// turned into an interval of ranks with O(log n) skiplist descents, then walked node by node.
+// turned into an interval of ranks with O(log n) index searches, then walked member by member.
 import type { Client } from "../server/client.ts";
 import { type LexBound, ZSetValue } from "../store/zset.ts";
 import { E_NOT_INT, E_SYNTAX, parseInteger } from "./util.ts";

@@ -313,14 +313,6 @@ export function storeResult(c: Client, dst: string, z: ZSetValue, event: string)
   }
 }
 
-/** Deletes a key whose sorted set became empty, with the "del" notification. */
-export function deleteIfEmpty(c: Client, key: string, z: ZSetValue): boolean {
-  if (z.size > 0) return false;
-  c.db.delete(key);
-  c.server.notify("g", "del", key, c.dbIndex);
-  return true;
-}
-
 /** Replies member/score pairs: flat in RESP2, [member, score] pairs in RESP3. */
 export function replyPairsHeader(c: Client, n: number, withScores: boolean): void {
   c.out.array(withScores && c.resp === 2 ? n * 2 : n);

@@ -33,9 +33,10 @@ export function fsyncDirOf(path: string): void {
   }
 }
 
-function removeQuietly(path: string): void {
+/** Removes a temp file we created; never a directory or anything else in the way. */
+export function removeTempFile(path: string): void {
   try {
-    Deno.removeSync(path);
+    if (Deno.lstatSync(path).isFile) Deno.removeSync(path);
   } catch { /* already gone */ }
 }
 
@@ -83,7 +84,7 @@ export function writeFileAtomicSync(
     try {
       f?.close();
     } catch { /* closed */ }
-    removeQuietly(tmp);
+    if (!(e instanceof AtomicWriteError && e.op === "open")) removeTempFile(tmp);
     throw e;
   }
 }
@@ -114,7 +115,7 @@ export async function writeFileAtomic(
     if (!shouldCommit()) {
       f = null;
       file.close();
-      removeQuietly(tmp);
+      removeTempFile(tmp);
       return false;
     }
     try {
@@ -125,7 +126,7 @@ export async function writeFileAtomic(
     f = null;
     file.close();
     if (!shouldCommit()) {
-      removeQuietly(tmp);
+      removeTempFile(tmp);
       return false;
     }
     step("rename", () => Deno.renameSync(tmp, path));
@@ -135,7 +136,7 @@ export async function writeFileAtomic(
     try {
       f?.close();
     } catch { /* closed */ }
-    removeQuietly(tmp);
+    if (!(e instanceof AtomicWriteError && e.op === "open")) removeTempFile(tmp);
     throw e;
   }
 }

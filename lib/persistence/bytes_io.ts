@@ -1,7 +1,7 @@
 // Byte buffers for the RDB codecs: a growable writer and a bounds-checked reader. Strings are
 // latin1 (one char per byte), as everywhere in tsredis.
 import { Buffer } from "node:buffer";
-import { latin1Slice, latin1Write } from "../protocol/bytes.ts";
+import { latin1Slice } from "../protocol/bytes.ts";
 import { RdbError } from "./rdb_format.ts";
 
 /** Growable little-endian byte writer. */
@@ -38,8 +38,13 @@ export class ByteWriter {
 
   /** A latin1 string's bytes. */
   latin1(s: string): void {
-    this.reserve(s.length);
-    this.len += latin1Write(this.buf, s, this.len);
+    const n = s.length;
+    this.reserve(n);
+    // A plain loop beats Buffer's latin1 writer (a JS shim in Deno) at every size we measured.
+    const b = this.buf;
+    let p = this.len;
+    for (let i = 0; i < n; i++) b[p++] = s.charCodeAt(i);
+    this.len = p;
   }
 
   /** uint16 little endian. */
@@ -115,7 +120,9 @@ export class ByteReader {
   }
 
   private need(n: number): void {
-    if (n < 0 || this.pos + n > this.end) throw new RdbError("Unexpected EOF reading RDB file", true);
+    if (n < 0 || this.pos + n > this.end) {
+      throw new RdbError("Unexpected EOF reading RDB file", true);
+    }
   }
 
   /** One byte. */
@@ -199,10 +206,18 @@ export class ByteReader {
 
 /** Latin1 string -> bytes. */
 export function latin1Bytes(s: string): Uint8Array {
-  return Buffer.from(s, "latin1");
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
+}
+
+/** Copies a latin1 string into `dst` (which must be large enough); returns the length. */
+export function latin1Into(s: string, dst: Uint8Array): number {
+  for (let i = 0; i < s.length; i++) dst[i] = s.charCodeAt(i);
+  return s.length;
 }
 
 /** Bytes -> latin1 string. */
 export function bytesLatin1(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.length).toString("latin1");
+  return latin1Slice(Buffer.from(b.buffer, b.byteOffset, b.length), 0, b.length);
 }

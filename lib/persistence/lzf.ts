@@ -21,19 +21,40 @@ function idx(h: number): number {
   return ((h >>> (3 * 8 - HLOG)) - Math.imul(h, 5)) & (HSIZE - 1);
 }
 
+let scratch = new Uint8Array(4096);
+
 /**
  * Compresses `input` into at most `maxOut` bytes; returns null when it does not fit
  * (Redis then stores the string verbatim).
  */
 export function lzfCompress(input: Uint8Array, maxOut: number): Uint8Array | null {
-  const inLen = input.length;
+  const r = lzfCompressScratch(input, input.length, maxOut);
+  return r === null ? null : r.slice();
+}
+
+/**
+ * Like lzfCompress for the first `inLen` bytes of `input`, but returns a view into a shared
+ * scratch buffer that the next call overwrites: for hot paths that copy the result at once.
+ */
+export function lzfCompressScratch(
+  input: Uint8Array,
+  inLen: number,
+  maxOut: number,
+): Uint8Array | null {
   if (inLen === 0 || maxOut <= 0) return null;
   if (++generation === 0xffffffff) {
     slotGen.fill(0);
     generation = 1;
   }
   const gen = generation;
-  const out = new Uint8Array(maxOut + 1);
+  let out: Uint8Array;
+  if (maxOut + 1 > 1 << 20) out = new Uint8Array(maxOut + 1); // don't pin huge buffers
+  else {
+    if (scratch.length < maxOut + 1) {
+      scratch = new Uint8Array(Math.max(maxOut + 1, scratch.length * 2));
+    }
+    out = scratch;
+  }
   const outEnd = maxOut;
   const inEnd = inLen;
   let ip = 0;
@@ -126,9 +147,24 @@ export function lzfCompress(input: Uint8Array, maxOut: number): Uint8Array | nul
   return out.subarray(0, op);
 }
 
+let dscratch = new Uint8Array(4096);
+
 /** Decompresses an LZF stream that must expand to exactly `outLen` bytes; null if corrupt. */
 export function lzfDecompress(input: Uint8Array, outLen: number): Uint8Array | null {
-  const out = new Uint8Array(outLen);
+  return lzfDecode(input, new Uint8Array(outLen), outLen);
+}
+
+/**
+ * Like lzfDecompress, but into a shared scratch buffer that the next call overwrites (for
+ * callers that turn the bytes into a string or parse them right away).
+ */
+export function lzfDecompressScratch(input: Uint8Array, outLen: number): Uint8Array | null {
+  if (outLen > 1 << 20) return lzfDecompress(input, outLen);
+  if (dscratch.length < outLen) dscratch = new Uint8Array(Math.max(outLen, dscratch.length * 2));
+  return lzfDecode(input, dscratch, outLen);
+}
+
+function lzfDecode(input: Uint8Array, out: Uint8Array, outLen: number): Uint8Array | null {
   let ip = 0;
   let op = 0;
   const inEnd = input.length;
@@ -155,5 +191,5 @@ export function lzfDecompress(input: Uint8Array, outLen: number): Uint8Array | n
       op += len;
     }
   }
-  return op === outLen ? out : null;
+  return op === outLen ? out.subarray(0, outLen) : null;
 }

@@ -4,12 +4,21 @@
 // in-memory buffer; every read is bounds-checked so corrupt data raises an RdbError instead
 // of crashing. Values come back with the encoding flags Redis would pick for them on load.
 import { ByteReader } from "./bytes_io.ts";
-import { lzfDecompress } from "./lzf.ts";
+import { lzfDecompressScratch } from "./lzf.ts";
 import { lpDecode, type LpItem, lpItemString, strictInt64 } from "./listpack.ts";
 import { intsetDecode } from "./intset.ts";
 import { ziplistDecode, zipmapDecode } from "./legacy.ts";
 import { crc64 } from "./crc64.ts";
-import { ENC, isObjectType, OP, QL_PACKED, QL_PLAIN, RDB_VERSION, RdbError, T } from "./rdb_format.ts";
+import {
+  ENC,
+  isObjectType,
+  OP,
+  QL_PACKED,
+  QL_PLAIN,
+  RDB_VERSION,
+  RdbError,
+  T,
+} from "./rdb_format.ts";
 import { HashValue, ListValue, SetValue, type Value } from "../store/types.ts";
 import { ZSetValue } from "../store/zset.ts";
 import { parseFloatStrict } from "../commands/util.ts";
@@ -84,7 +93,7 @@ export class RdbValueReader {
     }
   }
 
-  /** A string as raw bytes (for listpack/ziplist/intset blobs). */
+  /** A string as raw bytes (listpack/ziplist/intset blobs); valid until the next read. */
   readBlob(): Uint8Array {
     const { len, encoded } = this.readLenEnc();
     if (!encoded) return this.r.bytes(len);
@@ -101,12 +110,15 @@ export class RdbValueReader {
     throw new RdbError(`Unknown RDB string encoding type ${enc}`);
   }
 
+  /** Decompresses into a scratch buffer: consume the result before the next read. */
   private readLzf(): Uint8Array {
     const clen = this.readLen();
     const len = this.readLen();
     const c = this.r.bytes(clen);
-    if (len > MAX_STRING || len > clen * 100 + 64) throw new RdbError("Invalid LZF compressed string");
-    const out = lzfDecompress(c, len);
+    if (len > MAX_STRING || len > clen * 100 + 64) {
+      throw new RdbError("Invalid LZF compressed string");
+    }
+    const out = lzfDecompressScratch(c, len);
     if (!out) throw new RdbError("Invalid LZF compressed string");
     return out;
   }
@@ -173,7 +185,9 @@ export class RdbValueReader {
           const f = this.readString();
           const v = this.readString();
           if (h.m.has(f)) throw new RdbError("Duplicate hash fields detected");
-          if (f.length > lim.hashMaxListpackValue || v.length > lim.hashMaxListpackValue) small = false;
+          if (f.length > lim.hashMaxListpackValue || v.length > lim.hashMaxListpackValue) {
+            small = false;
+          }
           h.m.set(f, v);
         }
         h.listpack = small;
@@ -417,7 +431,9 @@ function parseBody(
       const expected = crc64(data, 0, end);
       if (expected !== stored) {
         throw new RdbError(
-          `Wrong RDB checksum expected: (${expected.toString(16)}) but got (${stored.toString(16)}).`,
+          `Wrong RDB checksum expected: (${expected.toString(16)}) but got (${
+            stored.toString(16)
+          }).`,
           false,
           "checksum",
         );

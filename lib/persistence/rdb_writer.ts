@@ -3,9 +3,9 @@
 // produced in chunks through a sink so a save can stream to a file or a replica socket without
 // building the whole file in memory. Values are encoded the way Redis picks encodings:
 // listpack/intset forms when the value's encoding flag says so, plain forms otherwise.
-import { ByteWriter, latin1Bytes } from "./bytes_io.ts";
+import { ByteWriter, latin1Bytes, latin1Into } from "./bytes_io.ts";
 import { Crc64 } from "./crc64.ts";
-import { lzfCompress } from "./lzf.ts";
+import { lzfCompressScratch } from "./lzf.ts";
 import { ListpackBuilder, type LpItem } from "./listpack.ts";
 import { intsetEncode } from "./intset.ts";
 import { ENC, OP, QL_PACKED, QL_PLAIN, RDB_VERSION, T } from "./rdb_format.ts";
@@ -86,28 +86,41 @@ function tryIntEncoding(w: ByteWriter, s: string): boolean {
   return true;
 }
 
-function tryLzf(w: ByteWriter, b: Uint8Array): boolean {
-  if (b.length <= 4) return false;
-  const c = lzfCompress(b, b.length - 4);
+function tryLzf(w: ByteWriter, b: Uint8Array, len: number): boolean {
+  if (len <= 4) return false;
+  const c = lzfCompressScratch(b, len, len - 4);
   if (!c) return false;
   w.u8(0xc0 | ENC.LZF);
   writeLen(w, c.length);
-  writeLen(w, b.length);
+  writeLen(w, len);
   w.bytes(c);
   return true;
 }
 
+let strScratch = new Uint8Array(4096);
+
 /** Writes a string like rdbSaveRawString: integer form, LZF, or length + bytes. */
 export function writeString(w: ByteWriter, s: string, compression: boolean): void {
   if (s.length <= 11 && tryIntEncoding(w, s)) return;
-  if (compression && s.length > 20 && tryLzf(w, latin1Bytes(s))) return;
+  if (compression && s.length > 20) {
+    let buf: Uint8Array;
+    if (s.length > 1 << 20) buf = latin1Bytes(s);
+    else {
+      if (strScratch.length < s.length) {
+        strScratch = new Uint8Array(Math.max(s.length, strScratch.length * 2));
+      }
+      buf = strScratch;
+      latin1Into(s, buf);
+    }
+    if (tryLzf(w, buf, s.length)) return;
+  }
   writeLen(w, s.length);
   w.latin1(s);
 }
 
 /** Writes a binary blob (listpack, intset) like rdbSaveRawString. */
 export function writeBlob(w: ByteWriter, b: Uint8Array, compression: boolean): void {
-  if (compression && b.length > 20 && tryLzf(w, b)) return;
+  if (compression && b.length > 20 && tryLzf(w, b, b.length)) return;
   writeLen(w, b.length);
   w.bytes(b);
 }
@@ -123,7 +136,9 @@ export function rdbTypeOf(v: EncodableValue): number {
     case "list":
       return T.LIST_QUICKLIST_2;
     case "set":
-      return (v as SetValue).enc === "intset" && intsetCandidate(v as SetValue) ? T.SET_INTSET : T.SET;
+      return (v as SetValue).enc === "intset" && intsetCandidate(v as SetValue)
+        ? T.SET_INTSET
+        : T.SET;
     case "zset":
       return (v as ZsetLike).listpack ? T.ZSET_LISTPACK : T.ZSET_2;
     case "hash":

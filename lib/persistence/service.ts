@@ -6,7 +6,12 @@ import type { SavePoint } from "../config/directives.ts";
 import { log } from "../log.ts";
 import { type EncodeOptions, type RdbFileOptions, type ReplAux } from "./rdb_writer.ts";
 import { RdbProducer } from "./snapshot.ts";
-import { AtomicWriteError, writeFileAtomic, writeFileAtomicSync } from "./atomic_file.ts";
+import {
+  AtomicWriteError,
+  removeTempFile,
+  writeFileAtomic,
+  writeFileAtomicSync,
+} from "./atomic_file.ts";
 import { type LoadOptions, loadRdbIntoServer, type LoadStats } from "./loader.ts";
 import { RdbError } from "./rdb_format.ts";
 import { debugState } from "../commands/debug.ts";
@@ -62,7 +67,11 @@ export class Persistence {
 
   /** Whole-file options from the config (plus replication aux fields when provided). */
   fileOptions(): RdbFileOptions {
-    return { ...this.encodeOptions(), checksum: this.server.config.bool("rdbchecksum"), repl: this.replAux?.() ?? null };
+    return {
+      ...this.encodeOptions(),
+      checksum: this.server.config.bool("rdbchecksum"),
+      repl: this.replAux?.() ?? null,
+    };
   }
 
   private keyDelay = (): number => this.server.config.int("rdb-key-save-delay");
@@ -136,7 +145,12 @@ export class Persistence {
     try {
       ok = await writeFileAtomic(
         this.filename,
-        (write) => job.producer.run(write, { sliceMs: 5, keyDelayUs: this.keyDelay, isAborted: () => job.aborted }),
+        (write) =>
+          job.producer.run(write, {
+            sliceMs: 5,
+            keyDelayUs: this.keyDelay,
+            isAborted: () => job.aborted,
+          }),
         job.tmp,
         () => !job.aborted,
       );
@@ -177,9 +191,7 @@ export class Persistence {
     if (!job) return;
     job.aborted = true;
     this.job = null;
-    try {
-      Deno.removeSync(job.tmp);
-    } catch { /* not created yet or already gone */ }
+    removeTempFile(job.tmp);
   }
 
   /** Save points and scheduled BGSAVE, run from the server cron. */
@@ -288,6 +300,21 @@ export class Persistence {
     ];
     return lines.join("\r\n");
   }
+}
+
+/** Redis's MISCONF reply text. */
+export const E_MISCONF =
+  "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
+
+/**
+ * The error writes (and PING) must get after a failed background save when
+ * stop-writes-on-bgsave-error is on and save points exist (writeCommandsDeniedByDiskError),
+ * or null. For processCommand to call on non-master clients.
+ */
+export function diskErrorDenial(server: Server): string | null {
+  const c = server.config;
+  if (!c.bool("stop-writes-on-bgsave-error") || server.lastBgsaveOk) return null;
+  return (c.get("save") as SavePoint[]).length > 0 ? E_MISCONF : null;
 }
 
 /** Logs why a start-up load failed, in Redis's words. */

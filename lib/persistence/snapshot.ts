@@ -8,7 +8,12 @@
 import type { Server, SnapshotObserver } from "../server/server.ts";
 import type { Db } from "../store/keyspace.ts";
 import { HashValue, ListValue, SetValue, type Value } from "../store/types.ts";
-import { type EncodableValue, type RdbFileOptions, RdbWriter, type ZsetLike } from "./rdb_writer.ts";
+import {
+  type EncodableValue,
+  type RdbFileOptions,
+  RdbWriter,
+  type ZsetLike,
+} from "./rdb_writer.ts";
 
 interface SavedKey {
   value: EncodableValue;
@@ -22,6 +27,8 @@ export interface FrozenDb {
   expires: Map<string, number>;
   keys: string[];
   saved: Map<string, SavedKey>;
+  /** Keys created after the snapshot (never written, so never copied). */
+  created: Set<string>;
   /** Number of keys with a TTL at snapshot time (RESIZEDB hint). */
   expiresSize: number;
 }
@@ -78,6 +85,7 @@ export class Snapshot implements SnapshotObserver {
         expires: db.expires,
         keys: Array.from(db.dict.keys()),
         saved: new Map(),
+        created: new Set(),
         expiresSize: db.expires.size,
       };
       this.dbs.push(f);
@@ -96,9 +104,13 @@ export class Snapshot implements SnapshotObserver {
   /** Called by Db before a key changes: keep its old value the first time. */
   beforeModify(db: Db, key: string): void {
     const f = this.byDict.get(db.dict);
-    if (f === undefined || f.saved.has(key)) return;
+    if (f === undefined || f.saved.has(key) || f.created.has(key)) return;
     const v = f.dict.get(key);
-    if (v === undefined) return; // created after the snapshot: not part of it
+    if (v === undefined) {
+      // Being created now: not part of the snapshot, and later changes need no copy either.
+      f.created.add(key);
+      return;
+    }
     f.saved.set(key, { value: freezeValue(v), expire: f.expires.get(key) });
   }
 
@@ -111,10 +123,22 @@ export class Snapshot implements SnapshotObserver {
     return { value, expire: f.expires.get(key) };
   }
 
+  /** Writes the key as of the snapshot (allocation-free fast path of entry()). */
+  writeKey(w: RdbWriter, f: FrozenDb, key: string): void {
+    if (f.saved.size > 0) {
+      const saved = f.saved.get(key);
+      if (saved !== undefined) return w.key(key, saved.value, saved.expire);
+    }
+    const value = f.dict.get(key);
+    if (value === undefined) return;
+    w.key(key, value, f.expires.size > 0 ? f.expires.get(key) : undefined);
+  }
+
   /** Stops tracking a database that was fully written (no more copies needed). */
   doneWith(f: FrozenDb): void {
     this.byDict.delete(f.dict);
     f.saved.clear();
+    f.created.clear();
     f.keys = [];
   }
 
@@ -123,7 +147,10 @@ export class Snapshot implements SnapshotObserver {
     this.server?.snapshotObservers.delete(this);
     this.server = null;
     this.byDict.clear();
-    for (const f of this.dbs) f.saved.clear();
+    for (const f of this.dbs) {
+      f.saved.clear();
+      f.created.clear();
+    }
     this.dbs = [];
   }
 }
@@ -172,8 +199,7 @@ export class RdbProducer {
       for (const f of this.snapshot.dbs) {
         w.db(f.id, f.keys.length, f.expiresSize);
         for (const key of f.keys) {
-          const e = this.snapshot.entry(f, key);
-          if (e !== undefined) w.key(key, e.value, e.expire);
+          this.snapshot.writeKey(w, f, key);
           this.keysProcessed++;
           const us = delayUnits(keyDelayUs());
           if (us > 0) Atomics.wait(sleepCell, 0, 0, us / 1000);
@@ -207,9 +233,7 @@ export class RdbProducer {
       for (const f of this.snapshot.dbs) {
         w.db(f.id, f.keys.length, f.expiresSize);
         for (let i = 0; i < f.keys.length; i++) {
-          const key = f.keys[i];
-          const e = this.snapshot.entry(f, key);
-          if (e !== undefined) w.key(key, e.value, e.expire);
+          this.snapshot.writeKey(w, f, f.keys[i]);
           this.keysProcessed++;
           if (o.keyDelayUs) debtUs += delayUnits(o.keyDelayUs());
           if (debtUs >= 1000) {

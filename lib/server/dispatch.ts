@@ -9,6 +9,13 @@ export type RouteCheck = (c: Client, spec: CommandSpec, argv: string[]) => strin
 /** Installed by cluster mode. */
 export const routing: { check: RouteCheck | null } = { check: null };
 
+/** Installed by replication: `gate` refuses commands (MASTERDOWN, NOREPLICAS) with an error
+ * reply, `afterCall` sees every executed command (WAIT's per-client write offset). */
+export const replicationHooks: {
+  gate: ((c: Client, spec: CommandSpec, isWrite: boolean) => string | null) | null;
+  afterCall: ((c: Client) => void) | null;
+} = { gate: null, afterCall: null };
+
 const PUBSUB_ALLOWED = new Set([
   "ping",
   "subscribe",
@@ -144,6 +151,13 @@ export function processCommand(c: Client, argv: string[]): boolean {
     reject(c, "READONLY You can't write against a read only replica.", spec);
     return true;
   }
+  if (replicationHooks.gate && !c.isMaster) {
+    const refused = replicationHooks.gate(c, spec, isWrite);
+    if (refused) {
+      reject(c, refused, spec);
+      return true;
+    }
+  }
   if (c.inPubSub && c.resp === 2 && !PUBSUB_ALLOWED.has(spec.name)) {
     reject(
       c,
@@ -200,6 +214,7 @@ export function call(c: Client, spec: CommandSpec, argv: string[]): void {
     s.propagate(dbBefore, c.propagateArgv ?? argv);
   }
   c.propagateArgv = null;
+  if (replicationHooks.afterCall) replicationHooks.afterCall(c);
   // Inside EXEC, blocked clients are served once the whole transaction ran (it is atomic).
   if (s.blocking.blockedCount > 0 && !c.inExec) s.blocking.handleReady();
 }

@@ -12,7 +12,9 @@ export type ClusterPublish = (channel: string, message: string, shard: boolean) 
 
 // notify-keyspace-events classes as bits; the values match Redis's NOTIFY_* so the flag string
 // round-trips exactly the way CONFIG GET shows it.
+/** 'K': publish on __keyspace@<db>__:<key>. */
 export const NOTIFY_KEYSPACE = 1 << 0;
+/** 'E': publish on __keyevent@<db>__:<event>. */
 export const NOTIFY_KEYEVENT = 1 << 1;
 const CLASS_BITS: Record<string, number> = {
   g: 1 << 2,

@@ -72,6 +72,9 @@ export class Server {
   propagateSinks: PropagateSink[] = [];
   /** Commands collected while EXEC runs; null when propagating directly. */
   propagateBatch: PropagateOp[] | null = null;
+  /** notify-keyspace-events parsed once per distinct value. */
+  private notifyStr = "";
+  private notifyFlags = 0;
   snapshotObservers = new Set<SnapshotObserver>();
   /** Set while executing a command, for nested propagation decisions. */
   currentClient: Client | null = null;
@@ -101,6 +104,7 @@ export class Server {
       },
       onNew: (db, key) => this.notify("n", "new", key, db.id),
       isReplica: () => this.isReplica,
+      obeyMaster: () => this.currentClient?.isMaster === true,
       now: () => Date.now(),
     };
     const n = config.int("databases");
@@ -202,8 +206,6 @@ export class Server {
     if (flags & NOTIFY_KEYSPACE) this.pubsub.publish(`__keyspace@${dbIndex}__:${key}`, event);
     if (flags & NOTIFY_KEYEVENT) this.pubsub.publish(`__keyevent@${dbIndex}__:${event}`, key);
   }
-  private notifyStr = "";
-  private notifyFlags = 0;
 
   /** Sends a write to replicas/AOF. Handlers call it only for rewritten forms; dispatch
    * propagates the original argv of write commands that changed the dataset. While EXEC runs the

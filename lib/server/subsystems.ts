@@ -8,3 +8,4 @@ export function register(inst: Installer): void {
 }
 import "../persistence/install.ts";
 import "../cluster/runtime.ts";
+import "../replication/install.ts";

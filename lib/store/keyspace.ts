@@ -13,6 +13,8 @@ export interface KeyspaceHooks {
   onNew?(db: Db, key: string): void;
   /** True when this server must not delete expired keys itself (replicas). */
   isReplica(): boolean;
+  /** True while a replica runs its master's commands: for them no key is expired yet. */
+  obeyMaster?(): boolean;
   /** Current time in ms. */
   now(): number;
 }
@@ -73,7 +75,7 @@ export class Db {
     const when = this.expires.get(key);
     if (when === undefined) return false;
     if (when > this.hooks.now()) return false;
-    if (this.hooks.isReplica()) return true;
+    if (this.hooks.isReplica()) return !this.hooks.obeyMaster?.();
     this.hooks.onExpired(this, key);
     this.remove(key);
     return true;

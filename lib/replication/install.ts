@@ -1,0 +1,107 @@
+// Attaches replication to a starting server: the propagation sink, the cron (100 ms duties and
+// the once-a-second replicationCron), INFO replication, ROLE, the dispatcher gate (MASTERDOWN,
+// NOREPLICAS) and WAIT offsets, the repl-* aux fields of saved RDBs, CONFIG SET hooks, cluster
+// mode's setMaster/offset hooks, and the `replicaof` directive at start-up.
+import { register } from "../server/subsystems.ts";
+import type { Server } from "../server/server.ts";
+import type { Client } from "../server/client.ts";
+import type { CommandSpec } from "../commands/types.ts";
+import { replicationHooks } from "../server/dispatch.ts";
+import { roleHooks } from "../commands/server_cmds.ts";
+import { persistenceOf } from "../persistence/service.ts";
+import { clusterOf } from "../cluster/runtime.ts";
+import { log } from "../log.ts";
+import { replicationOf } from "./state.ts";
+import { replicationInfo, roleReply } from "./info.ts";
+import { unixTime } from "./wire.ts";
+
+/** Restores replication ids from the loaded RDB's aux fields (loadDataFromDisk). */
+function restoreFromRdb(server: Server, asReplica: boolean): void {
+  const repl = replicationOf(server);
+  const aux = persistenceOf(server).lastLoadAux;
+  const id = aux.get("repl-id");
+  const off = Number(aux.get("repl-offset") ?? "-1");
+  const db = Number(aux.get("repl-stream-db") ?? "-1");
+  if (id === undefined || id.length !== 40 || !(off >= 0) || !(db >= 0)) return;
+  if (asReplica) {
+    // A restarted replica can PSYNC from where its dump left off.
+    repl.replid = id;
+    repl.masterReplOffset = off;
+    repl.replica.cached = { replid: id, reploff: off, dbIndex: db < server.dbs.length ? db : 0 };
+  } else {
+    // A restarted master accepts PSYNCs that continue its old history.
+    repl.replid2 = id;
+    repl.secondReplOffset = off + 1;
+    repl.masterReplOffset = off;
+    repl.createBacklog();
+    repl.noReplicasSince = unixTime();
+  }
+}
+
+function gate(server: Server, c: Client, spec: CommandSpec, isWrite: boolean): string | null {
+  const repl = replicationOf(server);
+  if (isWrite && !repl.primary.enoughGoodReplicas()) {
+    return "NOREPLICAS Not enough good replicas to write.";
+  }
+  if (
+    repl.isReplica && repl.replica.state !== "connected" &&
+    !server.config.bool("replica-serve-stale-data")
+  ) {
+    const stale = spec.name === "exec"
+      ? !(c.multi ?? []).some((q) => !q.spec.flagSet!.has("stale"))
+      : spec.flagSet!.has("stale");
+    if (!stale) {
+      return "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
+    }
+  }
+  return null;
+}
+
+register((server) => {
+  const repl = replicationOf(server);
+  const cfg = server.config;
+  server.propagateSinks.push((dbIndex, argv) => repl.feedCommand(dbIndex, argv));
+  server.infoSections.set("replication", () => replicationInfo(repl));
+  roleHooks.reply = (c) => roleReply(repl, c);
+  replicationHooks.gate = (c, spec, isWrite) => gate(server, c, spec, isWrite);
+  replicationHooks.afterCall = (c) => repl.primary.waiters.afterCall(c);
+  const p = persistenceOf(server);
+  p.replAux = () => repl.replAux();
+  p.bgsaveListeners.push((ok) => repl.primary.fullSync.onBgsaveDone(ok));
+  cfg.onChange("repl-backlog-size", (v) => void repl.backlog?.resize(Number(v)));
+
+  let ticks = 0;
+  server.cronHooks.push(() => {
+    repl.primary.cronFast();
+    repl.primary.waiters.flushGetAck();
+    if (++ticks % 10 !== 0) return;
+    repl.replica.cron();
+    repl.primary.cron();
+  });
+
+  const rt = clusterOf(server);
+  const replicaof = cfg.get("replicaof") as string[];
+  if (rt) {
+    rt.replication = {
+      setMaster: (ip, port) => {
+        if (ip === null) {
+          if (repl.isReplica) {
+            repl.replica.unsetMaster();
+            log.notice("MASTER MODE enabled (cluster failover)");
+          }
+        } else if (repl.replica.host !== ip || repl.replica.port !== port) {
+          repl.replica.setMaster(ip, port);
+        }
+      },
+      offset: () => repl.offset(),
+      dataAgeMs: () => repl.replica.dataAgeMs(),
+    };
+    // nodes.conf may have named our master before this hook existed: let the cluster cron re-point.
+    rt.replicationTarget = "";
+    restoreFromRdb(server, rt.st.myself.isReplica);
+    return;
+  }
+  restoreFromRdb(server, replicaof.length === 2);
+  // Like Redis, the link is started by the cron (state "connect") once the server runs.
+  if (replicaof.length === 2) repl.replica.configure(replicaof[0], Number(replicaof[1]));
+});
