@@ -136,29 +136,12 @@ export function atomicWriteFileSync(path: string, data: string | Uint8Array): vo
   } catch { /* directories cannot be fsynced on every platform */ }
 }
 
-/** Holds an exclusive lock on `<config>.lock` for the life of the process; false if taken. */
+/** Holds an exclusive lock on `<config>.lock` for the life of the process; null if another
+ * process holds it. Redis locks nodes.conf itself; we replace nodes.conf by rename, so the lock
+ * lives in a file that is never replaced. */
 export function lockNodesConf(path: string): Deno.FsFile | null {
   const f = Deno.openSync(`${path}.lock`, { write: true, create: true });
-  try {
-    f.lockSync(true);
-  } catch {
-    f.close();
-    return null;
-  }
-  return f;
-}
-
-/** Tries the lock without blocking (flock LOCK_NB via a child probe is not available, so we
- * race a short timer against the blocking lock call). */
-export async function tryLockNodesConf(path: string): Promise<Deno.FsFile | null> {
-  const f = await Deno.open(`${path}.lock`, { write: true, create: true });
-  const locked = await Promise.race([
-    f.lock(true).then(() => true),
-    new Promise<boolean>((r) => setTimeout(() => r(false), 200)),
-  ]);
-  if (!locked) {
-    f.close();
-    return null;
-  }
-  return f;
+  if (f.tryLockSync(true)) return f;
+  f.close();
+  return null;
 }

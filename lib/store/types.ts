@@ -36,13 +36,14 @@ export class KeyIndex {
 
   /** A uniformly random live key (the container must not be empty). */
   pick(): string {
-    return this.pool![this.pickIndex()];
+    const i = this.pickIndex();
+    return this.pool![i];
   }
 
   /** Removes and returns a random key from the index; the caller deletes it from the container. */
   take(): string {
-    const pool = this.pool!;
     const i = this.pickIndex();
+    const pool = this.pool!;
     const k = pool[i];
     pool[i] = pool[pool.length - 1];
     pool.pop();

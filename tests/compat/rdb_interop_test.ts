@@ -8,6 +8,21 @@ import { hasBinary, type RespClient, startServer } from "../helpers.ts";
 const HAVE = hasBinary("redis-server") && hasBinary("redis-check-rdb");
 if (!HAVE) console.log("rdb_interop_test: redis-server/redis-check-rdb not installed, skipping");
 
+const dirs: string[] = [];
+globalThis.addEventListener("unload", () => {
+  for (const d of dirs) {
+    try {
+      Deno.removeSync(d, { recursive: true });
+    } catch { /* already gone */ }
+  }
+});
+
+function tempDir(): string {
+  const d = Deno.makeTempDirSync({ prefix: "tsredis-interop-" });
+  dirs.push(d);
+  return d;
+}
+
 const range = <T>(n: number, f: (i: number) => T): T[] => Array.from({ length: n }, (_, i) => f(i));
 
 /** A dataset covering every type with both compact and plain encodings. */
@@ -110,7 +125,7 @@ Deno.test({
     "an RDB written by tsredis passes redis-check-rdb and loads in redis-server with the same data",
   ignore: !HAVE,
   async fn() {
-    const dir = Deno.makeTempDirSync({ prefix: "tsredis-interop-" });
+    const dir = tempDir();
     const ts = await startServer({ dir });
     let tsData: Map<string, KeyState>;
     try {
@@ -140,7 +155,7 @@ Deno.test({
   name: "an RDB written by redis-server loads in tsredis with the same data",
   ignore: !HAVE,
   async fn() {
-    const dir = Deno.makeTempDirSync({ prefix: "tsredis-interop-" });
+    const dir = tempDir();
     const rs = await startServer({ dir, redis: true });
     let redisData: Map<string, KeyState>;
     try {

@@ -105,7 +105,7 @@ Deno.test("hash field commands: exact replies and errors", async () => {
     await e(["HINCRBYFLOAT", "h", "u", "123456789.123456789"], "123456789.12345678899873747");
     await e(["HINCRBYFLOAT", "h", "u", "1.1"], "123456790.22345678899728227");
     await e(["HINCRBYFLOAT", "h", "v", "3.0e3"], "3000");
-    await e(["HINCRBYFLOAT", "h", "v", "-1e-5"], "2999.99999");
+    await e(["HINCRBYFLOAT", "h", "v", "-1e-5"], "2999.99998999999999993");
     await e(["HINCRBYFLOAT", "h", "w", "0.00000000000000000001"], "0");
     await e(["HINCRBYFLOAT", "h", "cnt", "0.5"], "-4.5");
     await e(["HINCRBYFLOAT", "h", "f", "abc"], err("ERR value is not a valid float"));

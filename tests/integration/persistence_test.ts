@@ -6,8 +6,19 @@ import { type RespClient, type ServerProcess, startServer } from "../helpers.ts"
 
 const DEBUG = ["--enable-debug-command", "yes"];
 
+const dirs: string[] = [];
+globalThis.addEventListener("unload", () => {
+  for (const d of dirs) {
+    try {
+      Deno.removeSync(d, { recursive: true });
+    } catch { /* already gone */ }
+  }
+});
+
 function tempDir(): string {
-  return Deno.makeTempDirSync({ prefix: "tsredis-persist-" });
+  const d = Deno.makeTempDirSync({ prefix: "tsredis-persist-" });
+  dirs.push(d);
+  return d;
 }
 
 async function info(c: RespClient, field: string): Promise<string> {
