@@ -1,7 +1,7 @@
 // Attaches persistence to a starting server: loads the dump, then hooks the cron (save
 // points), shutdown (final save) and INFO persistence.
 import { register } from "../server/subsystems.ts";
-import { persistenceOf } from "./service.ts";
+import { diskErrorDenial, persistenceOf } from "./service.ts";
 import { serializedLength } from "./rdb_writer.ts";
 import { debugHooks } from "../commands/debug.ts";
 
@@ -12,4 +12,5 @@ register((server) => {
   server.shutdownHooks.push((save) => p.onShutdown(save));
   server.infoSections.set("persistence", () => p.info());
   debugHooks.serializedLength = (v) => serializedLength(v, p.encodeOptions());
+  server.writeDenied = () => diskErrorDenial(server);
 });

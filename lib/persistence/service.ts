@@ -77,7 +77,10 @@ export class Persistence {
   private keyDelay = (): number => this.server.config.int("rdb-key-save-delay");
 
   private logSaveError(e: unknown, tmp: string): void {
-    const cwd = Deno.cwd();
+    let cwd = "(unknown: the directory was removed)";
+    try {
+      cwd = Deno.cwd();
+    } catch { /* the working directory no longer exists */ }
     if (e instanceof AtomicWriteError && e.op === "open") {
       log.warning(
         `Failed opening the temp RDB file ${tmp} (in server root dir ${cwd}) for saving: ${e.reason.message}`,

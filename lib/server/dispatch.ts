@@ -43,7 +43,8 @@ export function lookupCommand(
     }
     return {
       spec: null,
-      err: `ERR unknown command '${argv[0].slice(0, 128)}', with args beginning with: ${args}`.replace(/[\r\n]/g, " "),
+      err: `ERR unknown command '${argv[0].slice(0, 128)}', with args beginning with: ${args}`
+        .replace(/[\r\n]/g, " "),
     };
   }
   if (top.subcommands && argv.length >= 2) {
@@ -51,7 +52,8 @@ export function lookupCommand(
     if (!sub) {
       return {
         spec: null,
-        err: `ERR unknown subcommand '${argv[1].slice(0, 128)}'. Try ${name.toUpperCase()} HELP.`.replace(/[\r\n]/g, " "),
+        err: `ERR unknown subcommand '${argv[1].slice(0, 128)}'. Try ${name.toUpperCase()} HELP.`
+          .replace(/[\r\n]/g, " "),
       };
     }
     return { spec: sub, err: null };
@@ -114,12 +116,13 @@ export function processCommand(c: Client, argv: string[]): boolean {
   const flags = spec.flagSet!;
   if (flags.has("protected") && spec.name === "debug") {
     const v = s.config.str("enable-debug-command");
-    const local = c.addr.startsWith("127.") || c.addr.startsWith("[::1]") || c.addr.startsWith("::1") ||
+    const local = c.addr.startsWith("127.") || c.addr.startsWith("[::1]") ||
+      c.addr.startsWith("::1") ||
       c.addr.startsWith("/");
     if (v === "no" || (v === "local" && !local)) {
       reject(
         c,
-        "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.",
+        'ERR DEBUG command not allowed. If the enable-debug-command option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.',
         spec,
       );
       return true;
@@ -146,7 +149,15 @@ export function processCommand(c: Client, argv: string[]): boolean {
       return true;
     }
   }
-  const isWrite = flags.has("write") || (spec.name === "exec" && !!c.multi?.some((q) => q.spec.flagSet!.has("write")));
+  const isWrite = flags.has("write") ||
+    (spec.name === "exec" && !!c.multi?.some((q) => q.spec.flagSet!.has("write")));
+  if (s.writeDenied && !c.isMaster && (isWrite || spec.name === "ping")) {
+    const denial = s.writeDenied();
+    if (denial) {
+      reject(c, denial, spec);
+      return true;
+    }
+  }
   if (s.isReplica && isWrite && !c.isMaster && s.config.bool("replica-read-only")) {
     reject(c, "READONLY You can't write against a read only replica.", spec);
     return true;
@@ -194,7 +205,9 @@ export function call(c: Client, spec: CommandSpec, argv: string[]): void {
   const errorsBefore = s.stats.totalErrorReplies;
   const prev = s.currentClient;
   s.currentClient = c;
-  if (s.monitors.size > 0 && !spec.flagSet!.has("skip_monitor") && !spec.flagSet!.has("admin")) feedMonitors(c, argv);
+  if (s.monitors.size > 0 && !spec.flagSet!.has("skip_monitor") && !spec.flagSet!.has("admin")) {
+    feedMonitors(c, argv);
+  }
   const t0 = performance.now();
   const dbBefore = c.dbIndex;
   try {

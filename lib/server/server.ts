@@ -87,6 +87,8 @@ export class Server {
   /** Shutdown hooks (final save, nodes.conf); `save` null means "as configured". */
   shutdownHooks: ((save: boolean | null) => Promise<void> | void)[] = [];
   shuttingDown = false;
+  /** Set by persistence: the MISCONF error text while writes must be refused, else null. */
+  writeDenied: (() => string | null) | null = null;
   private keyspaceHooks: KeyspaceHooks;
 
   constructor(public config: Config) {

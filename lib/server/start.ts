@@ -40,7 +40,9 @@ export async function startServer(config: Config): Promise<Server> {
   if (config.file) log.notice(`Configuration loaded`);
   else log.warning("Warning: no config file specified, using the default config.");
   if (config.bool("daemonize")) {
-    log.warning("daemonize yes is ignored: Deno cannot fork; run tsredis under a supervisor or with '&'.");
+    log.warning(
+      "daemonize yes is ignored: Deno cannot fork; run tsredis under a supervisor or with '&'.",
+    );
   }
 
   const server = new Server(config);
@@ -115,7 +117,24 @@ function startCron(server: Server): void {
   }, 100);
 }
 
+/** Last line of defence: an error escaping an async path is logged, never fatal. */
+function installErrorGuards(): void {
+  globalThis.addEventListener("unhandledrejection", (e) => {
+    e.preventDefault();
+    log.warning(
+      `Unhandled error (the server keeps running): ${(e.reason as Error)?.stack ?? e.reason}`,
+    );
+  });
+  globalThis.addEventListener("error", (e) => {
+    e.preventDefault();
+    log.warning(
+      `Uncaught error (the server keeps running): ${(e.error as Error)?.stack ?? e.message}`,
+    );
+  });
+}
+
 function installSignals(server: Server): void {
+  installErrorGuards();
   const handler = (name: string) => () => {
     if (server.shuttingDown) {
       log.warning(`You insist... exiting now.`);
