@@ -228,7 +228,13 @@ export function brpop(c: Client, argv: string[]): void {
 }
 
 /** blmoveGenericCommand: moves now when the source has elements, else blocks on the source. */
-function blmoveGeneric(c: Client, argv: string[], from: boolean, to: boolean, timeoutArg: string): void {
+function blmoveGeneric(
+  c: Client,
+  argv: string[],
+  from: boolean,
+  to: boolean,
+  timeoutArg: string,
+): void {
   const deadline = parseTimeout(c, timeoutArg);
   if (deadline === null) return;
   const srcKey = argv[1];
@@ -239,7 +245,9 @@ function blmoveGeneric(c: Client, argv: string[], from: boolean, to: boolean, ti
   const fromWord = from ? "LEFT" : "RIGHT";
   const toWord = to ? "LEFT" : "RIGHT";
   if (src !== undefined) {
-    const rewrite = brpoplpush ? ["RPOPLPUSH", srcKey, dstKey] : ["LMOVE", srcKey, dstKey, argv[3], argv[4]];
+    const rewrite = brpoplpush
+      ? ["RPOPLPUSH", srcKey, dstKey]
+      : ["LMOVE", srcKey, dstKey, argv[3], argv[4]];
     return lmoveGeneric(c, argv, from, to, rewrite);
   }
   if (!c.canBlock) return c.out.null();

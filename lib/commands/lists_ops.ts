@@ -2,7 +2,14 @@
 // LINSERT/LPOS, plus the helpers the moving and blocking commands in lists_blocking.ts share.
 import type { Client } from "../server/client.ts";
 import { ListValue } from "../store/types.ts";
-import { E_NO_KEY, E_NOT_INT, E_OUT_OF_RANGE, E_SYNTAX, E_WRONGTYPE, parseInteger } from "./util.ts";
+import {
+  E_NO_KEY,
+  E_NOT_INT,
+  E_OUT_OF_RANGE,
+  E_SYNTAX,
+  E_WRONGTYPE,
+  parseInteger,
+} from "./util.ts";
 
 /** Looks a key up as a list: the value, undefined when missing, null after a WRONGTYPE reply. */
 export function readList(c: Client, key: string): ListValue | undefined | null {
@@ -13,7 +20,11 @@ export function readList(c: Client, key: string): ListValue | undefined | null {
 }
 
 /** getPositiveLongFromObjectOrReply with Redis's default message; null after the error. */
-function parsePositive(c: Client, s: string, msg = "ERR value is out of range, must be positive"): number | null {
+function parsePositive(
+  c: Client,
+  s: string,
+  msg = "ERR value is out of range, must be positive",
+): number | null {
   const n = parseInteger(s);
   if (n === null || n < 0) {
     c.error(msg);
@@ -66,7 +77,7 @@ function pushGeneric(c: Client, argv: string[], head: boolean, xx: boolean): voi
   } else if (!(l instanceof ListValue)) return c.error(E_WRONGTYPE);
   else db.getForWrite(key);
   const n = argv.length;
-  if (head) for (let i = 2; i < n; i++) l.pushHead(argv[i]);
+  if (head) { for (let i = 2; i < n; i++) l.pushHead(argv[i]); }
   else for (let i = 2; i < n; i++) l.pushTail(argv[i]);
   const s = c.server;
   s.dirty += n - 2;

@@ -1,51 +1,21 @@
-// Set commands (t_set.c). SetValue.enc follows Redis 7.0: "intset" while every member is a
-// canonical 64-bit integer and the count stays within set-max-intset-entries, else "hashtable".
-// An intset iterates in numeric order, which SMEMBERS, SSCAN and the set operations show.
+// Set commands (t_set.c) on one or two keys: SADD, SREM, SMOVE, membership, SPOP, SRANDMEMBER,
+// SSCAN, and the command table. The set algebra and the encoding rules live in sets_algebra.ts.
 import { cmd, type CommandSpec, type KeySpec } from "./types.ts";
 import type { Client } from "../server/client.ts";
 import { SetValue } from "../store/types.ts";
 import { E_NOT_INT, E_SYNTAX, E_WRONGTYPE, globMatch, parseInteger } from "./util.ts";
 import { parseScanCursor, parseScanOptions } from "./hashes.ts";
-
-/** True for strings an intset can hold (string2ll succeeds: canonical, in int64 range). */
-function isIntMember(s: string): boolean {
-  const ch = s.charCodeAt(0);
-  if (!(ch >= 48 && ch <= 57) && ch !== 45) return false;
-  return s.length <= 20 && parseInteger(s) !== null;
-}
-
-/** A new empty set with the encoding setTypeCreate picks for its first member. */
-function createSetFor(member: string): SetValue {
-  const v = new SetValue();
-  if (!isIntMember(member)) v.enc = "hashtable";
-  return v;
-}
-
-/** setTypeAdd: adds a member, converting the encoding when Redis would. */
-function setAdd(v: SetValue, member: string, maxIntset: number): boolean {
-  if (v.enc === "intset") {
-    if (!isIntMember(member)) {
-      v.enc = "hashtable";
-      return v.add(member);
-    }
-    if (!v.add(member)) return false;
-    if (v.s.size > Math.min(maxIntset, 1 << 30)) v.enc = "hashtable";
-    return true;
-  }
-  return v.add(member);
-}
-
-function maxIntset(c: Client): number {
-  return c.server.config.int("set-max-intset-entries");
-}
-
-/** Looks a key up as a set: the value, undefined when missing, null after a WRONGTYPE reply. */
-function readSet(c: Client, key: string): SetValue | undefined | null {
-  const v = c.db.get(key);
-  if (v === undefined || v instanceof SetValue) return v;
-  c.error(E_WRONGTYPE);
-  return null;
-}
+import {
+  createSetFor,
+  maxIntset,
+  readSet,
+  replySet,
+  setAdd,
+  sintercard,
+  sintercardKeys,
+  sinterGeneric,
+  sunionDiffGeneric,
+} from "./sets_algebra.ts";
 
 /** getRangeLongFromObjectOrReply(-LONG_MAX, LONG_MAX): the count, or null after the error. */
 function parseRandCount(c: Client, s: string): number | null {
@@ -55,7 +25,9 @@ function parseRandCount(c: Client, s: string): number | null {
     return null;
   }
   if (s === "-9223372036854775808") {
-    c.error("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807");
+    c.error(
+      "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807",
+    );
     return null;
   }
   return n;
@@ -162,11 +134,6 @@ function smismember(c: Client, argv: string[]): void {
 function scard(c: Client, argv: string[]): void {
   const v = readSet(c, argv[1]);
   if (v !== null) c.out.int(v === undefined ? 0 : v.s.size);
-}
-
-function replySet(c: Client, members: readonly string[]): void {
-  c.out.set(members.length);
-  for (const m of members) c.out.bulk(m);
 }
 
 function spopWithCount(c: Client, argv: string[]): void {
@@ -284,115 +251,6 @@ function srandmember(c: Client, argv: string[]): void {
   }
 }
 
-/** Stores a computed set into dst (or deletes dst when empty), replying the cardinality. */
-function storeSet(c: Client, dst: string, result: SetValue, event: string): void {
-  const db = c.db;
-  if (result.s.size > 0) {
-    db.set(dst, result);
-    c.out.int(result.s.size);
-    c.server.notify("s", event, dst, c.dbIndex);
-    c.server.dirty++;
-  } else {
-    c.out.int(0);
-    if (db.delete(dst)) {
-      c.server.dirty++;
-      c.server.notify("g", "del", dst, c.dbIndex);
-    }
-  }
-}
-
-/** Collects the sets named by keys; null after a WRONGTYPE reply. Missing keys give undefined. */
-function lookupSets(c: Client, keys: string[]): (SetValue | undefined)[] | null {
-  const sets: (SetValue | undefined)[] = new Array(keys.length);
-  for (let i = 0; i < keys.length; i++) {
-    const v = readSet(c, keys[i]);
-    if (v === null) return null;
-    sets[i] = v;
-  }
-  return sets;
-}
-
-/** sinterGenericCommand: SINTER/SMEMBERS (dst null), SINTERSTORE, SINTERCARD (cardOnly). */
-function sinterGeneric(c: Client, keys: string[], dst: string | null, cardOnly: boolean, limit: number): void {
-  const found = lookupSets(c, keys);
-  if (found === null) return;
-  if (found.includes(undefined)) {
-    if (dst !== null) {
-      if (c.db.delete(dst)) {
-        c.server.notify("g", "del", dst, c.dbIndex);
-        c.server.dirty++;
-      }
-      c.out.int(0);
-    } else if (cardOnly) c.out.int(0);
-    else c.out.set(0);
-    return;
-  }
-  const sets = (found as SetValue[]).slice().sort((a, b) => a.s.size - b.s.size);
-  const first = sets[0];
-  const result = dst !== null ? new SetValue() : null;
-  const max = maxIntset(c);
-  const members: string[] = [];
-  let card = 0;
-  for (const m of first.members()) {
-    let j = 1;
-    for (; j < sets.length; j++) {
-      if (sets[j] !== first && !sets[j].s.has(m)) break;
-    }
-    if (j < sets.length) continue;
-    if (cardOnly) {
-      card++;
-      if (limit > 0 && card >= limit) break;
-    } else if (result !== null) setAdd(result, m, max);
-    else members.push(m);
-  }
-  if (cardOnly) c.out.int(card);
-  else if (result !== null) storeSet(c, dst!, result, "sinterstore");
-  else replySet(c, members);
-}
-
-/** sunionDiffGenericCommand: SUNION/SDIFF and their STORE forms. */
-function sunionDiffGeneric(c: Client, keys: string[], dst: string | null, union: boolean): void {
-  const sets = lookupSets(c, keys);
-  if (sets === null) return;
-  const result = new SetValue();
-  const max = maxIntset(c);
-  if (union) {
-    for (const s of sets) if (s !== undefined) for (const m of s.members()) setAdd(result, m, max);
-  } else if (sets[0] !== undefined && !sets.slice(1).includes(sets[0])) {
-    for (const m of sets[0].members()) {
-      let j = 1;
-      for (; j < sets.length; j++) if (sets[j] !== undefined && sets[j]!.s.has(m)) break;
-      if (j === sets.length) setAdd(result, m, max);
-    }
-  }
-  if (dst === null) replySet(c, result.members());
-  else storeSet(c, dst, result, union ? "sunionstore" : "sdiffstore");
-}
-
-/** Keys of SINTERCARD: numkeys at argv[1], then the keys; none when numkeys is invalid. */
-function sintercardKeys(argv: string[]): number[] {
-  const n = parseInteger(argv[1]);
-  if (n === null || n < 1 || n > argv.length - 2) return [];
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) out.push(2 + i);
-  return out;
-}
-
-function sintercard(c: Client, argv: string[]): void {
-  const numkeys = parseInteger(argv[1]);
-  if (numkeys === null || numkeys < 1) return c.error("ERR numkeys should be greater than 0");
-  if (numkeys > argv.length - 2) return c.error("ERR Number of keys can't be greater than number of args");
-  let limit = 0;
-  for (let j = 2 + numkeys; j < argv.length; j++) {
-    if (argv[j].toLowerCase() === "limit" && j + 1 < argv.length) {
-      const l = parseInteger(argv[++j]);
-      if (l === null || l < 0) return c.error("ERR LIMIT can't be negative");
-      limit = l;
-    } else return c.error(E_SYNTAX);
-  }
-  sinterGeneric(c, argv.slice(2, 2 + numkeys), null, true, limit);
-}
-
 function sscan(c: Client, argv: string[]): void {
   const cursor = parseScanCursor(c, argv[2]);
   if (cursor === null) return;
@@ -408,7 +266,7 @@ function sscan(c: Client, argv: string[]): void {
     if (pattern === null || globMatch(pattern, m)) items.push(m);
   };
   // An intset is small: everything is returned at once with cursor 0, as Redis does.
-  if (v.enc === "intset") for (const m of v.members()) visit(m);
+  if (v.enc === "intset") { for (const m of v.members()) visit(m); }
   else next = v.index().scan(cursor, count, visit);
   c.out.array(2);
   c.out.bulk(String(next));
@@ -426,7 +284,8 @@ const RO_ALL = [ks(["RO", "access"], 1, -1)];
 const ORDER = ["nondeterministic_output_order"];
 const RANDOM = ["nondeterministic_output"];
 const SIZE_N = "O(N) where N is the total number of elements in all given sets.";
-const INTER_N = "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.";
+const INTER_N =
+  "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.";
 
 /** Command table entries of this family. */
 export const commands: CommandSpec[] = [
@@ -473,14 +332,21 @@ export const commands: CommandSpec[] = [
     complexity: "O(1)",
     keySpecs: [ks(["RO"])],
   }),
-  cmd("smembers", 2, ["readonly"], [1, 1, 1], (c, a) => sinterGeneric(c, a.slice(1), null, false, 0), {
-    ...SET,
-    summary: "Get all the members in a set",
-    since: "1.0.0",
-    complexity: "O(N) where N is the set cardinality.",
-    tips: ORDER,
-    keySpecs: RO_ACCESS,
-  }),
+  cmd(
+    "smembers",
+    2,
+    ["readonly"],
+    [1, 1, 1],
+    (c, a) => sinterGeneric(c, a.slice(1), null, false, 0),
+    {
+      ...SET,
+      summary: "Get all the members in a set",
+      since: "1.0.0",
+      complexity: "O(N) where N is the set cardinality.",
+      tips: ORDER,
+      keySpecs: RO_ACCESS,
+    },
+  ),
   cmd("spop", -2, ["write", "fast"], [1, 1, 1], spop, {
     ...SET,
     summary: "Remove and return one or multiple random members from a set",
@@ -499,14 +365,21 @@ export const commands: CommandSpec[] = [
     tips: RANDOM,
     keySpecs: RO_ACCESS,
   }),
-  cmd("sinter", -2, ["readonly"], [1, -1, 1], (c, a) => sinterGeneric(c, a.slice(1), null, false, 0), {
-    ...SET,
-    summary: "Intersect multiple sets",
-    since: "1.0.0",
-    complexity: INTER_N,
-    tips: ORDER,
-    keySpecs: RO_ALL,
-  }),
+  cmd(
+    "sinter",
+    -2,
+    ["readonly"],
+    [1, -1, 1],
+    (c, a) => sinterGeneric(c, a.slice(1), null, false, 0),
+    {
+      ...SET,
+      summary: "Intersect multiple sets",
+      since: "1.0.0",
+      complexity: INTER_N,
+      tips: ORDER,
+      keySpecs: RO_ALL,
+    },
+  ),
   cmd("sintercard", -3, ["readonly"], [0, 0, 0], sintercard, {
     ...SET,
     summary: "Intersect multiple sets and return the cardinality of the result",
@@ -533,14 +406,21 @@ export const commands: CommandSpec[] = [
       keySpecs: [ks(["RW", "update"]), ks(["RO", "access"], 2, -1)],
     },
   ),
-  cmd("sunion", -2, ["readonly"], [1, -1, 1], (c, a) => sunionDiffGeneric(c, a.slice(1), null, true), {
-    ...SET,
-    summary: "Add multiple sets",
-    since: "1.0.0",
-    complexity: SIZE_N,
-    tips: ORDER,
-    keySpecs: RO_ALL,
-  }),
+  cmd(
+    "sunion",
+    -2,
+    ["readonly"],
+    [1, -1, 1],
+    (c, a) => sunionDiffGeneric(c, a.slice(1), null, true),
+    {
+      ...SET,
+      summary: "Add multiple sets",
+      since: "1.0.0",
+      complexity: SIZE_N,
+      tips: ORDER,
+      keySpecs: RO_ALL,
+    },
+  ),
   cmd(
     "sunionstore",
     -3,
@@ -555,14 +435,21 @@ export const commands: CommandSpec[] = [
       keySpecs: [ks(["OW", "update"]), ks(["RO", "access"], 2, -1)],
     },
   ),
-  cmd("sdiff", -2, ["readonly"], [1, -1, 1], (c, a) => sunionDiffGeneric(c, a.slice(1), null, false), {
-    ...SET,
-    summary: "Subtract multiple sets",
-    since: "1.0.0",
-    complexity: SIZE_N,
-    tips: ORDER,
-    keySpecs: RO_ALL,
-  }),
+  cmd(
+    "sdiff",
+    -2,
+    ["readonly"],
+    [1, -1, 1],
+    (c, a) => sunionDiffGeneric(c, a.slice(1), null, false),
+    {
+      ...SET,
+      summary: "Subtract multiple sets",
+      since: "1.0.0",
+      complexity: SIZE_N,
+      tips: ORDER,
+      keySpecs: RO_ALL,
+    },
+  ),
   cmd(
     "sdiffstore",
     -3,

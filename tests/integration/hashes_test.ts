@@ -209,7 +209,10 @@ Deno.test("HSCAN and HRANDFIELD", async () => {
     assert.equal(fields.size, 1000);
     assert.equal(fields.get("field:999"), "value:999");
     assert.ok(calls > 3, `HSCAN took ${calls} calls`);
-    const m = await c.call("HSCAN", "big", 0, "MATCH", "field:99?", "COUNT", 2000) as [string, string[]];
+    const m = await c.call("HSCAN", "big", 0, "MATCH", "field:99?", "COUNT", 2000) as [
+      string,
+      string[],
+    ];
     assert.equal(m[0], "0");
     assert.equal(m[1].length, 20);
 
@@ -223,9 +226,14 @@ Deno.test("HSCAN and HRANDFIELD", async () => {
     await e(["HRANDFIELD", "sm", "abc"], NOT_INT);
     await e(
       ["HRANDFIELD", "sm", "-9223372036854775808"],
-      err("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"),
+      err(
+        "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807",
+      ),
     );
-    await e(["HRANDFIELD", "sm", "-9223372036854770000", "withvalues"], err("ERR value is out of range"));
+    await e(
+      ["HRANDFIELD", "sm", "-9223372036854770000", "withvalues"],
+      err("ERR value is out of range"),
+    );
     await e(["HRANDFIELD", "sm", 10], ["f1", "f2", "g3"]);
     await e(["HRANDFIELD", "sm", 3, "withvalues"], ["f1", "v1", "f2", "v2", "g3", "v3"]);
     const one = await c.call("HRANDFIELD", "sm");
@@ -271,7 +279,12 @@ Deno.test("hash keyspace notifications", async () => {
         ]
       ) await c.call(...a);
       for (const ev of ["hset", "hset", "hincrby", "hincrbyfloat", "hdel", "del"]) {
-        assert.deepEqual(await sub.read(), ["pmessage", "__keyevent@0__:*", `__keyevent@0__:${ev}`, "h"]);
+        assert.deepEqual(await sub.read(), [
+          "pmessage",
+          "__keyevent@0__:*",
+          `__keyevent@0__:${ev}`,
+          "h",
+        ]);
       }
     } finally {
       sub.close();

@@ -289,13 +289,19 @@ Deno.test("blocking pops: served by pushes, FIFO, timeouts, errors", async () =>
       await e(["BLPOP", "k", "-1"], err("ERR timeout is negative"));
       await e(["BLPOP", "k", "1e20"], err("ERR timeout is negative"));
       await e(["BRPOP", "k", "1x"], err("ERR timeout is not a float or out of range"));
-      await e(["BLMOVE", "a", "b", "left", "right", "abc"], err("ERR timeout is not a float or out of range"));
+      await e(
+        ["BLMOVE", "a", "b", "left", "right", "abc"],
+        err("ERR timeout is not a float or out of range"),
+      );
       await e(["BLMOVE", "a", "b", "foo", "right", "1"], SYNTAX);
       await e(["BRPOPLPUSH", "a", "b", "abc"], err("ERR timeout is not a float or out of range"));
       await e(["BLMPOP", "abc", 1, "a", "left"], err("ERR timeout is not a float or out of range"));
       await e(["BLMPOP", 0.1, 0, "a", "left"], err("ERR numkeys should be greater than 0"));
       await e(["BLMPOP", 0.1, 1, "a", "foo"], SYNTAX);
-      await e(["BLMPOP", 0.1, 1, "a", "left", "count", 0], err("ERR count should be greater than 0"));
+      await e(
+        ["BLMPOP", 0.1, 1, "a", "left", "count", 0],
+        err("ERR count should be greater than 0"),
+      );
       // Served at once when data is there.
       await e(["RPUSH", "bl", "a", "b", "c"], 3);
       await e(["BLPOP", "nokey", "bl", 0], ["bl", "a"]);
@@ -466,7 +472,11 @@ Deno.test("list keyspace notifications", async () => {
     await e(["CONFIG", "SET", "notify-keyspace-events", "EA"], "OK");
     const sub = await s.client();
     try {
-      assert.deepEqual(await sub.call("PSUBSCRIBE", "__keyevent@0__:*"), ["psubscribe", "__keyevent@0__:*", 1]);
+      assert.deepEqual(await sub.call("PSUBSCRIBE", "__keyevent@0__:*"), [
+        "psubscribe",
+        "__keyevent@0__:*",
+        1,
+      ]);
       const cmds: (string | number)[][] = [
         ["RPUSH", "l", "a", "b", "c"],
         ["LPUSH", "l", "z"],

@@ -199,7 +199,10 @@ Deno.test("set algebra: SINTER/SUNION/SDIFF, STORE forms and SINTERCARD", async 
     await e(["SINTERCARD", 1, "nokey"], 0);
     await e(["SINTERCARD", 0, "a"], err("ERR numkeys should be greater than 0"));
     await e(["SINTERCARD", "abc", "a"], err("ERR numkeys should be greater than 0"));
-    await e(["SINTERCARD", 3, "a", "b"], err("ERR Number of keys can't be greater than number of args"));
+    await e(
+      ["SINTERCARD", 3, "a", "b"],
+      err("ERR Number of keys can't be greater than number of args"),
+    );
     await e(["SINTERCARD", 2, "a", "b", "limit", -1], err("ERR LIMIT can't be negative"));
     await e(["SINTERCARD", 2, "a", "b", "limit", "abc"], err("ERR LIMIT can't be negative"));
     await e(["SINTERCARD", 2, "a", "b", "foo"], SYNTAX);
@@ -245,18 +248,27 @@ Deno.test("SPOP, SRANDMEMBER and SSCAN", async () => {
     await e(["SRANDMEMBER", "z", "abc"], NOT_INT);
     await e(
       ["SRANDMEMBER", "z", "-9223372036854775808"],
-      err("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"),
+      err(
+        "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807",
+      ),
     );
     await es(["SRANDMEMBER", "z", 10], ["a", "b", "c"]);
     await es(["SPOP", "z", 10], ["a", "b", "c"]);
     await e(["EXISTS", "z"], 0);
     // SPOP with counts drains the set exactly once per member, for both encodings.
-    for (const members of [["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"], Array.from({ length: 30 }, (_, i) => String(i))]) {
+    for (
+      const members of [
+        ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"],
+        Array.from({ length: 30 }, (_, i) => String(i)),
+      ]
+    ) {
       await e(["DEL", "p"], 0);
       await e(["SADD", "p", ...members], members.length);
       const got: string[] = [];
       for (const n of [1, 2, 0, 7, 1]) got.push(...await c.call("SPOP", "p", n) as string[]);
-      while ((await c.call("SCARD", "p")) as number > 0) got.push(await c.call("SPOP", "p") as string);
+      while ((await c.call("SCARD", "p")) as number > 0) {
+        got.push(await c.call("SPOP", "p") as string);
+      }
       assert.deepEqual(got.sort(), [...members].sort());
       await e(["EXISTS", "p"], 0);
     }
@@ -286,7 +298,9 @@ Deno.test("SPOP, SRANDMEMBER and SSCAN", async () => {
     await e(["SCARD", "r"], 50);
     // Rough uniformity of single picks (each member expected 100 times out of 5000).
     const counts = new Map<string, number>();
-    for (const m of await c.call("SRANDMEMBER", "r", -5000) as string[]) counts.set(m, (counts.get(m) ?? 0) + 1);
+    for (const m of await c.call("SRANDMEMBER", "r", -5000) as string[]) {
+      counts.set(m, (counts.get(m) ?? 0) + 1);
+    }
     for (const n of counts.values()) assert.ok(n > 40 && n < 200, `pick count ${n}`);
 
     // SSCAN: intsets come back whole, hashtables in steps.
@@ -365,7 +379,12 @@ Deno.test("set keyspace notifications", async () => {
         ["del", "u"],
       ];
       for (const [ev, key] of want) {
-        assert.deepEqual(await sub.read(), ["pmessage", "__keyevent@0__:*", `__keyevent@0__:${ev}`, key]);
+        assert.deepEqual(await sub.read(), [
+          "pmessage",
+          "__keyevent@0__:*",
+          `__keyevent@0__:${ev}`,
+          key,
+        ]);
       }
     } finally {
       sub.close();
