@@ -192,10 +192,11 @@ async function main(): Promise<void> {
     }));
 
   step("Assigning the 16384 slots with CLUSTER ADDSLOTS");
-  const per = Math.floor(16384 / MASTERS);
+  // Same split as redis-cli --cluster create: 0-5460, 5461-10922, 10923-16383 for three.
+  const per = 16384 / MASTERS;
   for (let m = 0; m < MASTERS; m++) {
-    const start = m * per;
-    const end = m === MASTERS - 1 ? 16383 : start + per - 1;
+    const start = Math.round(m * per);
+    const end = Math.round((m + 1) * per) - 1;
     const slots = Array.from({ length: end - start + 1 }, (_, i) => String(start + i));
     show(nodes[m].port, "cluster", "addslots", ...slots);
   }
@@ -211,6 +212,14 @@ async function main(): Promise<void> {
     () => nodes.every((n) => cli(n.port, "cluster", "info").includes("cluster_state:ok")),
   );
   console.log(green(`cluster_state:ok on all nodes after ${okAfter} ms`));
+  const syncAfter = await waitUntil(
+    "every replica to finish its first sync (repl-diskless-sync-delay is 5 s by default, as in Redis)",
+    () =>
+      nodes.slice(MASTERS).every((n) =>
+        cli(n.port, "info", "replication").includes("master_link_status:up")
+      ),
+  );
+  console.log(green(`replicas in sync with their masters after ${syncAfter} ms more`));
   show(BASE, "cluster", "nodes");
 
   step("Writing 1000 keys through a cluster client (ioredis)");

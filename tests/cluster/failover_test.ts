@@ -12,7 +12,9 @@ const TIMEOUT = "1500";
 
 /** Three masters (0,1,2) with one replica each (3,4,5). */
 async function sixNodeCluster(extra: string[] = []): Promise<{ nodes: Node[]; ids: string[] }> {
-  const nodes = await startNodes(6, { args: ["--cluster-node-timeout", TIMEOUT, ...extra] });
+  const nodes = await startNodes(6, {
+    args: ["--cluster-node-timeout", TIMEOUT, "--repl-diskless-sync-delay", "0", ...extra],
+  });
   for (const n of nodes.slice(1)) await nodes[0].c.call("CLUSTER", "MEET", "127.0.0.1", n.port);
   const ranges = [[0, 5460], [5461, 10922], [10923, 16383]];
   for (let i = 0; i < 3; i++) {
@@ -34,6 +36,14 @@ async function sixNodeCluster(extra: string[] = []): Promise<{ nodes: Node[]; id
       const lines = parseNodes(String(await n.c.call("CLUSTER", "NODES")));
       if (lines.filter((l) => l.flags.includes("slave")).length !== 3) return false;
       if ((await clusterInfo(n.c)).cluster_state !== "ok") return false;
+    }
+    return true;
+  }, 30000);
+  await waitFor("replicas to finish their first sync", async () => {
+    for (let i = 3; i < 6; i++) {
+      if (!String(await nodes[i].c.call("INFO", "replication")).includes("master_link_status:up")) {
+        return false;
+      }
     }
     return true;
   }, 30000);
@@ -81,17 +91,39 @@ for (const signal of ["SIGINT", "SIGKILL"] as const) {
             async () => (await clusterInfo(n.c)).cluster_state === "ok",
           );
         }
+        // Every key written before the failure is readable through the cluster.
+        for (let i = 0; i < 50; i++) {
+          assert.equal(
+            (await redisCli(nodes[2].port, ["-c", "get", `k${i}`])).out,
+            `v${i}`,
+            `k${i} after failover`,
+          );
+        }
+        const promotedKeys = Number(await nodes[3].c.call("DBSIZE"));
+        assert.ok(promotedKeys > 0, "the promoted replica holds the shard's data");
         // Restart the old master on its dir: it must rejoin as a replica of the winner.
         const sp = await startServer({
           dir,
           port,
-          args: ["--cluster-enabled", "yes", "--cluster-node-timeout", TIMEOUT],
+          args: [
+            "--cluster-enabled",
+            "yes",
+            "--cluster-node-timeout",
+            TIMEOUT,
+            "--repl-diskless-sync-delay",
+            "0",
+          ],
         });
         const back: Node = { sp, port, c: await sp.client() };
         live.push(back);
         await waitFor("old master rejoins as a replica of the new master", async () => {
           const l = await viewOf(back, ids[0]);
           return l.flags.includes("slave") && l.master === ids[3];
+        }, 30000);
+        await waitFor("the old master resyncs the shard's data from the new master", async () => {
+          const info = String(await back.c.call("INFO", "replication"));
+          return info.includes("master_link_status:up") &&
+            Number(await back.c.call("DBSIZE")) === promotedKeys;
         }, 30000);
         await waitFor("others see it as a replica without fail", async () => {
           const l = await viewOf(nodes[1], ids[0]);
