@@ -246,7 +246,7 @@ async function main(): Promise<void> {
   await stopNode(victim, "SIGINT");
   console.log(
     `  stopped ${victim.port}; its log says: ${
-      lastLines(`${WORK}/redis${victim.port}/redis${victim.port}.log`, 3)
+      lastLines(`${WORK}/redis${victim.port}/redis${victim.port}.log`, 6)
     }`,
   );
   let promoted = -1;
