@@ -8,7 +8,7 @@ const MIN_CAPACITY = 64 * 1024;
 /** A circular byte buffer addressed by replication offsets. */
 export class Backlog {
   private buf: Uint8Array;
-  /** Write position in buf once the buffer is circular (capacity === size). */
+  /** Write position in buf (equals histlen until the buffer wraps). */
   private idx = 0;
   /** Bytes of history held (repl_backlog_histlen). */
   histlen = 0;
@@ -36,24 +36,13 @@ export class Backlog {
     const n = b.length;
     if (n === 0) return;
     this.end += n;
-    if (this.buf.length < this.size) {
-      // Still linear: data sits at [0, histlen).
-      if (this.histlen + n <= this.buf.length) {
-        this.buf.set(b, this.histlen);
-        this.histlen += n;
-        return;
-      }
+    if (this.buf.length < this.size && this.histlen + n > this.buf.length) {
+      // Not wrapped yet (data at [0, histlen)): grow toward the configured size.
       const want = Math.min(this.size, Math.max(this.buf.length * 2, this.histlen + n));
       const nb = new Uint8Array(want);
       nb.set(this.buf.subarray(0, this.histlen));
       this.buf = nb;
-      if (this.histlen + n <= want) {
-        this.buf.set(b, this.histlen);
-        this.histlen += n;
-        return;
-      }
-      // Grew to full size and still overflows: continue as a circular buffer.
-      this.idx = this.histlen % want;
+      this.idx = this.histlen;
     }
     this.appendCircular(b);
   }
@@ -82,10 +71,6 @@ export class Backlog {
     if (skip < 0 || n < 0) throw new RangeError(`offset ${from} is outside the backlog`);
     const out = new Uint8Array(n);
     if (n === 0) return out;
-    if (this.buf.length < this.size) {
-      out.set(this.buf.subarray(skip, skip + n));
-      return out;
-    }
     const cap = this.buf.length;
     // The oldest byte is at idx when full, at 0 when not yet wrapped.
     const oldest = this.histlen === cap ? this.idx : (this.idx - this.histlen + cap) % cap;

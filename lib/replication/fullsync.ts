@@ -9,6 +9,7 @@
 import { log } from "../log.ts";
 import { persistenceOf } from "../persistence/service.ts";
 import { RdbProducer, SaveAborted } from "../persistence/snapshot.ts";
+import { RdbWriter } from "../persistence/rdb_writer.ts";
 import { randomHex40 } from "../commands/info.ts";
 import type { Primary } from "./primary.ts";
 import type { ReplicaLink } from "./link.ts";
@@ -42,7 +43,8 @@ export class FullSync {
       const other = this.primary.links.find((x) =>
         x !== l && x.state === "wait_bgsave_end" && x.target === "disk"
       );
-      const capaOk = other !== undefined && (!other.announced.capaEof || l.announced.capaEof) &&
+      const capaOk = other !== undefined && other.announced.noData === l.announced.noData &&
+        (!other.announced.capaEof || l.announced.capaEof) &&
         (!other.announced.capaPsync2 || l.announced.capaPsync2);
       if (other && capaOk) {
         l.copyHeldFrom(other);
@@ -68,18 +70,19 @@ export class FullSync {
       log.notice("Delay next BGSAVE for diskless SYNC");
       return;
     }
-    this.start(l.announced.capaEof);
+    this.start();
   }
 
   /** shouldStartChildReplication + replicationStartPendingFork, from the cron. */
   startPending(): void {
     if (this.socketGroup !== null) return;
-    const waiting = this.primary.links.filter((l) => l.state === "wait_bgsave_start");
+    const waiting = this.waitingGroup();
     if (waiting.length === 0) return;
     const cfg = this.server.config;
     const diskless = cfg.bool("repl-diskless-sync");
     const capaEof = waiting.every((l) => l.announced.capaEof);
-    if (!(diskless && capaEof) && persistenceOf(this.server).bgsaveInProgress) return;
+    const socket = (diskless || waiting[0].announced.noData) && capaEof;
+    if (!socket && persistenceOf(this.server).bgsaveInProgress) return;
     const now = unixTime();
     let maxIdle = 0;
     for (const l of waiting) {
@@ -89,7 +92,15 @@ export class FullSync {
     if (
       !diskless || (maxReplicas > 0 && waiting.length >= maxReplicas) ||
       maxIdle >= cfg.int("repl-diskless-sync-delay")
-    ) this.start(capaEof);
+    ) this.start();
+  }
+
+  /** Replicas waiting for a snapshot with the same requirement as the first one (slave_req). */
+  private waitingGroup(): ReplicaLink[] {
+    const waiting = this.primary.links.filter((l) => l.state === "wait_bgsave_start");
+    if (waiting.length === 0) return waiting;
+    const noData = waiting[0].announced.noData;
+    return waiting.filter((l) => l.announced.noData === noData);
   }
 
   /** replicationSetupSlaveForFullResync: the snapshot is taken, tell the replica. */
@@ -103,14 +114,19 @@ export class FullSync {
   }
 
   /** startBgsaveForReplication. */
-  private start(capaEof: boolean): void {
-    const socket = this.server.config.bool("repl-diskless-sync") && capaEof;
+  private start(): void {
+    const group = this.waitingGroup();
+    if (group.length === 0) return;
+    const capaEof = group.every((l) => l.announced.capaEof);
+    // A filtered RDB always goes to sockets, so it never overwrites the dump file.
+    const socket = (this.server.config.bool("repl-diskless-sync") || group[0]?.announced.noData) &&
+      capaEof;
     log.notice(`Starting BGSAVE for SYNC with target: ${socket ? "replicas sockets" : "disk"}`);
     if (socket) {
       void this.runSocket();
       return;
     }
-    const waiting = this.primary.links.filter((l) => l.state === "wait_bgsave_start");
+    const waiting = group;
     if (!persistenceOf(this.server).startBgsave()) {
       log.warning("BGSAVE for replication failed");
       for (const l of waiting) {
@@ -129,8 +145,9 @@ export class FullSync {
   /** rdbSaveToSlavesSockets: one snapshot streamed to every waiting replica. */
   private async runSocket(): Promise<void> {
     const s = this.server;
-    const group = this.primary.links.filter((l) => l.state === "wait_bgsave_start");
-    const producer = new RdbProducer(s, persistenceOf(s).fileOptions());
+    const group = this.waitingGroup();
+    const opts = persistenceOf(s).fileOptions();
+    const producer = group[0].announced.noData ? null : new RdbProducer(s, opts);
     const offset = this.primary.repl.masterReplOffset;
     const mark = randomHex40();
     for (const l of group) {
@@ -143,13 +160,23 @@ export class FullSync {
     const alive = () => group.filter((l) => !l.closed);
     let ok = false;
     try {
-      await producer.run(async (chunk) => {
+      const sink = async (chunk: Uint8Array) => {
         await Promise.all(alive().map((l) => l.write(chunk)));
-      }, {
-        sliceMs: 5,
-        keyDelayUs: () => s.config.int("rdb-key-save-delay"),
-        isAborted: () => alive().length === 0,
-      });
+      };
+      if (producer === null) {
+        // Filtered RDB: header and EOF only.
+        const chunks: Uint8Array[] = [];
+        const w = new RdbWriter(opts, (c) => chunks.push(c));
+        w.header();
+        w.finish();
+        for (const c of chunks) await sink(c);
+      } else {
+        await producer.run(sink, {
+          sliceMs: 5,
+          keyDelayUs: () => s.config.int("rdb-key-save-delay"),
+          isAborted: () => alive().length === 0,
+        });
+      }
       await Promise.all(alive().map((l) => l.write(mark)));
       ok = alive().length > 0;
       log.notice(
@@ -160,7 +187,7 @@ export class FullSync {
         log.warning("Diskless rdb transfer, last replica dropped, killing fork child.");
       } else log.warning(`Diskless rdb transfer failed: ${(e as Error).message}`);
     } finally {
-      producer.release();
+      producer?.release();
       this.socketGroup = null;
     }
     if (ok) log.notice("Background RDB transfer terminated with success");

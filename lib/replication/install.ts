@@ -9,15 +9,16 @@ import type { CommandSpec } from "../commands/types.ts";
 import { replicationHooks } from "../server/dispatch.ts";
 import { roleHooks } from "../commands/server_cmds.ts";
 import { persistenceOf } from "../persistence/service.ts";
-import { clusterOf } from "../cluster/runtime.ts";
+import { clusterOf, type ClusterRuntime } from "../cluster/runtime.ts";
 import { log } from "../log.ts";
-import { replicationOf } from "./state.ts";
+import { type Replication, replicationOf } from "./state.ts";
 import { replicationInfo, roleReply } from "./info.ts";
 import { unixTime } from "./wire.ts";
 
 /** Restores replication ids from the loaded RDB's aux fields (loadDataFromDisk). */
 function restoreFromRdb(server: Server, asReplica: boolean): void {
   const repl = replicationOf(server);
+  if (repl.backlog !== null) return;
   const aux = persistenceOf(server).lastLoadAux;
   const id = aux.get("repl-id");
   const off = Number(aux.get("repl-offset") ?? "-1");
@@ -57,6 +58,51 @@ function gate(server: Server, c: Client, spec: CommandSpec, isWrite: boolean): s
   return null;
 }
 
+/** Redis 7.0 shutdown: give lagging replicas up to shutdown-timeout seconds to acknowledge
+ * everything, so none needs a full sync after a restart or failover. */
+async function waitReplicasAtShutdown(server: Server): Promise<void> {
+  const repl = replicationOf(server);
+  const timeout = server.config.int("shutdown-timeout");
+  const target = repl.masterReplOffset;
+  const lagging = () =>
+    repl.primary.links.filter((l) => l.state === "online" && !l.prePsync && l.ackOff < target);
+  if (repl.isReplica || timeout === 0 || lagging().length === 0) return;
+  log.notice("Waiting for replicas before shutting down.");
+  repl.primary.waiters.requestAck();
+  const deadline = Date.now() + timeout * 1000;
+  while (lagging().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  for (const l of lagging()) {
+    log.warning(
+      `Lagging replica ${l.name} reported offset ${l.ackOff} behind master, lag=${
+        unixTime() - l.ackTime
+      }, state=online.`,
+    );
+  }
+  const online = repl.primary.links.filter((l) => l.state === "online").length;
+  log.notice(`${online - lagging().length} of ${online} replicas are synced when shutting down.`);
+}
+
+/** setMaster/offset/dataAge for cluster mode (CLUSTER REPLICATE, failover). */
+function installClusterHooks(rt: ClusterRuntime, repl: Replication): void {
+  rt.replication = {
+    setMaster: (ip, port) => {
+      if (ip === null) {
+        if (repl.isReplica) {
+          repl.replica.unsetMaster();
+          log.notice("MASTER MODE enabled (cluster failover)");
+        }
+      } else if (repl.replica.host !== ip || repl.replica.port !== port) {
+        repl.replica.setMaster(ip, port);
+      }
+    },
+    offset: () => repl.offset(),
+    dataAgeMs: () => repl.replica.dataAgeMs(),
+  };
+  // nodes.conf may have named our master before this hook existed: let the cluster cron re-point.
+  rt.replicationTarget = "";
+  restoreFromRdb(repl.server, rt.st.myself.isReplica);
+}
+
 register((server) => {
   const repl = replicationOf(server);
   const cfg = server.config;
@@ -79,26 +125,20 @@ register((server) => {
     repl.primary.cron();
   });
 
-  const rt = clusterOf(server);
+  server.shutdownHooks.push(() => waitReplicasAtShutdown(server));
+
   const replicaof = cfg.get("replicaof") as string[];
-  if (rt) {
-    rt.replication = {
-      setMaster: (ip, port) => {
-        if (ip === null) {
-          if (repl.isReplica) {
-            repl.replica.unsetMaster();
-            log.notice("MASTER MODE enabled (cluster failover)");
-          }
-        } else if (repl.replica.host !== ip || repl.replica.port !== port) {
-          repl.replica.setMaster(ip, port);
-        }
-      },
-      offset: () => repl.offset(),
-      dataAgeMs: () => repl.replica.dataAgeMs(),
+  if (cfg.bool("cluster-enabled")) {
+    // The cluster installer may run after this one (module order): hook in on the first tick.
+    let hooked = false;
+    const hook = () => {
+      const rt = clusterOf(server);
+      if (hooked || rt === null) return;
+      hooked = true;
+      installClusterHooks(rt, repl);
     };
-    // nodes.conf may have named our master before this hook existed: let the cluster cron re-point.
-    rt.replicationTarget = "";
-    restoreFromRdb(server, rt.st.myself.isReplica);
+    hook();
+    server.cronHooks.push(hook);
     return;
   }
   restoreFromRdb(server, replicaof.length === 2);

@@ -20,11 +20,20 @@ export interface Announced {
   capaEof: boolean;
   capaPsync2: boolean;
   rdbOnly: boolean;
+  /** REPLCONF rdb-filter-only: the RDB carries no keys (functions only; we have none). */
+  noData: boolean;
 }
 
 /** Default announcement of a client that sent no REPLCONF. */
 export function emptyAnnounced(): Announced {
-  return { listeningPort: 0, ip: null, capaEof: false, capaPsync2: false, rdbOnly: false };
+  return {
+    listeningPort: 0,
+    ip: null,
+    capaEof: false,
+    capaPsync2: false,
+    rdbOnly: false,
+    noData: false,
+  };
 }
 
 /** The peer address of a client without the port (and without IPv6 brackets). */

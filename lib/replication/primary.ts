@@ -99,6 +99,7 @@ export class Primary {
     }
     if (c.out.len > 0) return c.error("ERR SYNC and PSYNC are invalid with pending output");
     const ann = this.announced.get(c) ?? emptyAnnounced();
+    if (ann.noData && !ann.capaEof) return c.error("ERR Filtered replica requires EOF capability");
     const name = replicaName(c, ann);
     log.notice(`Replica ${name} asks for synchronization`);
     let prePsync = false;
@@ -233,6 +234,14 @@ export class Primary {
           return c.error("ERR value is out of range, must be between 0 and 1");
         }
         ann.rdbOnly = v === 1;
+      } else if (opt === "rdb-filter-only") {
+        // Only "functions" may be included, and this server has no functions: no data at all.
+        for (const f of val.split(" ").filter((x) => x !== "")) {
+          if (f.toLowerCase() !== "functions") {
+            return c.error(`ERR Unsupported rdb-filter-only option: ${f}`);
+          }
+        }
+        ann.noData = true;
       } else return c.error(`ERR Unrecognized REPLCONF option: ${argv[j]}`);
     }
     c.out.status("OK");

@@ -8,12 +8,19 @@
 import { Client } from "../server/client.ts";
 import { formatAddr } from "../server/listener.ts";
 import { processCommand } from "../server/dispatch.ts";
-import { persistenceOf } from "../persistence/service.ts";
-import { writeFileAtomicSync } from "../persistence/atomic_file.ts";
 import { log } from "../log.ts";
 import type { Replication } from "./state.ts";
-import { BufferedConn, bytesOf, concatBytes, encodeCommand, unixTime, ZERO_ID } from "./wire.ts";
-import { Buffer } from "node:buffer";
+import { LinkFailure, readBulkHeader, replaceDataset } from "./transfer.ts";
+import {
+  BufferedConn,
+  bytesOf,
+  concatBytes,
+  encodeCommand,
+  readExactly,
+  readUntilMark,
+  unixTime,
+  ZERO_ID,
+} from "./wire.ts";
 
 /** Link states (ROLE names: connect, connecting, handshake, sync, connected). */
 export type LinkState = "none" | "connect" | "connecting" | "handshake" | "transfer" | "connected";
@@ -23,13 +30,6 @@ export interface CachedMaster {
   replid: string;
   reploff: number;
   dbIndex: number;
-}
-
-/** Raised to abandon a handshake or transfer; `reconnect` retries at once. */
-class LinkFailure extends Error {
-  constructor(msg: string, public reconnect = false) {
-    super(msg);
-  }
 }
 
 interface Attempt {
@@ -210,10 +210,19 @@ export class ReplicaSide {
       a.bc?.close();
       if (this.attempt === a) this.attempt = null;
       const f = e instanceof LinkFailure ? e : null;
-      if (!f) log.warning(`Error condition on socket for SYNC: ${(e as Error).message}`);
-      else if (f.message) log.warning(f.message);
+      const msg = (e as Error).message;
+      // A transfer that breaks reconnects at once (cancelReplicationHandshake(1)).
+      let reconnect = f?.reconnect ?? false;
+      if (f) {
+        if (msg) log.warning(msg);
+      } else if (this.state === "transfer") {
+        log.warning(`I/O error trying to sync with MASTER: ${msg}`);
+        reconnect = true;
+      } else if (this.state === "handshake") {
+        log.warning(`Master did not respond to command during SYNC handshake (${msg})`);
+      } else log.warning(`Error condition on socket for SYNC: ${msg}`);
       if (this.state !== "connected") this.state = "connect";
-      if (f?.reconnect && this.host !== null) {
+      if (reconnect && this.host !== null) {
         log.notice(`Reconnecting to MASTER ${this.host}:${this.port} after failure`);
         this.connect();
       }
@@ -304,7 +313,7 @@ export class ReplicaSide {
         initialOffset = Number(parts[2]);
         log.notice(`Full resync from master: ${newReplid}:${initialOffset}`);
       }
-    } else if (r.startsWith("+CONTINUE")) {
+    } else if (r.startsWith("+CONTINUE") && this.cached !== null) {
       this.continueSync(bc, r.slice(10).trim());
       return;
     } else if (r.startsWith("-NOMASTERLINK") || r.startsWith("-LOADING")) {
@@ -354,77 +363,28 @@ export class ReplicaSide {
     this.transferSize = -1;
     this.transferRead = 0;
     this.transferLastIo = unixTime();
-    let line = "";
-    while (true) {
-      line = await bc.readLine();
-      if (a.cancelled) throw new LinkFailure("");
-      if (line === "") continue;
-      if (line[0] === "-") {
-        throw new LinkFailure(`MASTER aborted replication with an error: ${line.slice(1)}`, true);
-      }
-      if (line[0] !== "$") {
-        throw new LinkFailure(
-          `Bad protocol from MASTER, the first byte is not '$' (we received '${line}'), are you sure the host and port are right?`,
-          true,
-        );
-      }
-      break;
-    }
+    const line = await readBulkHeader(bc, () => a.cancelled);
     const toDisk = s.config.str("repl-diskless-load") === "disabled";
     const where = toDisk ? "to disk" : "to parser";
     let data: Uint8Array;
+    const progress = (n: number) => void (this.transferRead += n);
     const useMark = line.startsWith("$EOF:") && line.length - 5 >= 40;
     if (useMark) {
       this.transferSize = 0;
       log.notice(`MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF ${where}`);
-      data = await this.readUntilMark(a, bc, bytesOf(line.slice(5, 45)));
+      data = await readUntilMark(bc, bytesOf(line.slice(5, 45)), progress);
     } else {
       this.transferSize = Number(line.slice(1));
       log.notice(
         `MASTER <-> REPLICA sync: receiving ${this.transferSize} bytes from master ${where}`,
       );
-      data = await this.readExactly(a, bc, this.transferSize);
-    }
-    const p = persistenceOf(s);
-    if (p.bgsaveInProgress) {
-      log.notice(
-        `Replica is about to load the RDB file received from the master, but there is a pending RDB child running. Killing process ${Deno.pid} and removing its temp file to avoid any race`,
-      );
-      p.abortBgsave();
+      data = await readExactly(bc, this.transferSize, progress);
     }
     // replicationAttachToNewMaster: our replicas and backlog belong to the old history.
     this.discardCached();
     this.repl.primary.disconnectAll();
     this.repl.freeBacklog();
-    log.notice("MASTER <-> REPLICA sync: Flushing old data");
-    this.emptyData();
-    if (toDisk) {
-      try {
-        writeFileAtomicSync(p.filename, data);
-      } catch (e) {
-        throw new LinkFailure(
-          `Failed trying to rename the temp DB into ${p.filename} in MASTER <-> REPLICA synchronization: ${
-            (e as Error).message
-          }`,
-          true,
-        );
-      }
-    }
-    log.notice("MASTER <-> REPLICA sync: Loading DB in memory");
-    let streamDb = 0;
-    try {
-      const st = p.load(data, { verbose: true });
-      streamDb = Number(st.aux.get("repl-stream-db") ?? "0");
-      if (!(streamDb >= 0 && streamDb < s.dbs.length)) streamDb = 0;
-    } catch (e) {
-      this.emptyData();
-      throw new LinkFailure(
-        `Failed trying to load the MASTER synchronization DB from ${toDisk ? "disk" : "socket"}: ${
-          (e as Error).message
-        }`,
-        true,
-      );
-    }
+    const streamDb = replaceDataset(s, data, toDisk);
     if (!toDisk) s.dirty++;
     this.attempt = null;
     this.prePsync = initialOffset === -1;
@@ -436,57 +396,6 @@ export class ReplicaSide {
     log.notice("MASTER <-> REPLICA sync: Finished with success");
     // A diskless master waits for this ACK before sending the stream.
     if (useMark) this.sendAck();
-  }
-
-  private async readExactly(a: Attempt, bc: BufferedConn, size: number): Promise<Uint8Array> {
-    const chunks: Uint8Array[] = [];
-    let total = 0;
-    while (total < size) {
-      const b = await bc.readChunk();
-      if (a.cancelled) throw new LinkFailure("");
-      if (b === null) {
-        throw new LinkFailure("I/O error trying to sync with MASTER: connection lost", true);
-      }
-      const take = Math.min(b.length, size - total);
-      chunks.push(b.subarray(0, take));
-      if (take < b.length) bc.unread(b.subarray(take));
-      total += take;
-      this.transferRead = total;
-    }
-    return concatBytes(chunks, total);
-  }
-
-  private async readUntilMark(a: Attempt, bc: BufferedConn, mark: Uint8Array): Promise<Uint8Array> {
-    const chunks: Uint8Array[] = [];
-    let total = 0;
-    let tail: Buffer = Buffer.alloc(0);
-    while (true) {
-      const b = await bc.readChunk();
-      if (a.cancelled) throw new LinkFailure("");
-      if (b === null) {
-        throw new LinkFailure("I/O error trying to sync with MASTER: connection lost", true);
-      }
-      this.transferRead += b.length;
-      // The mark may straddle two reads: search the previous tail plus this chunk.
-      const win = Buffer.concat([tail, b]);
-      const at = win.indexOf(mark);
-      if (at >= 0) {
-        const end = total - tail.length + at;
-        const all = concatBytes([...chunks, b], total + b.length);
-        bc.unread(all.subarray(end + mark.length));
-        return all.subarray(0, end);
-      }
-      chunks.push(b);
-      total += b.length;
-      tail = win.subarray(Math.max(0, win.length - (mark.length - 1)));
-    }
-  }
-
-  /** emptyData(-1): every database, after invalidating WATCHes. */
-  private emptyData(): void {
-    const s = this.server;
-    s.touchAllWatched(-1, true);
-    for (const db of s.dbs) db.clear();
   }
 
   /** replicationCreateMasterClient + the read loop of the master link. */
@@ -518,12 +427,16 @@ export class ReplicaSide {
   /** Reads and applies the master's stream until the link ends. */
   private async streamLoop(c: Client, bc: BufferedConn): Promise<void> {
     const p = c.parser;
-    // Read bytes not yet applied; they start at offset reploff + 1.
+    // Bytes read but not yet proxied to our backlog and sub-replicas; they start at fed + 1.
     let raw: Uint8Array[] = [];
-    const take = (n: number): Uint8Array => {
+    let fed = this.reploff;
+    const proxy = () => {
+      const n = this.reploff - fed;
+      if (n <= 0) return;
       const all = concatBytes(raw);
       raw = all.length > n ? [all.subarray(n)] : [];
-      return all.subarray(0, n);
+      fed = this.reploff;
+      this.repl.feedStream(all.subarray(0, n));
     };
     let cache = true;
     const ingest = (b: Uint8Array) => {
@@ -542,19 +455,15 @@ export class ReplicaSide {
             cache = false;
             c.close();
           }
-          return;
+          break;
         }
         processCommand(c, argv);
         c.out.len = 0; // the master gets no replies
-        // Offsets move only on complete commands, and a transaction counts once EXEC ran.
-        if (c.multi === null) {
-          const applied = this.readReploff - p.pending - this.reploff;
-          if (applied > 0) {
-            this.reploff += applied;
-            this.repl.feedStream(take(applied));
-          }
-        }
+        // The offset moves per complete command (GETACK reports it), a transaction once EXEC ran.
+        if (c.multi === null) this.reploff = Math.max(this.reploff, this.readReploff - p.pending);
       }
+      // Applied bytes go on unchanged, once per read.
+      proxy();
     };
     try {
       const left = bc.drain();

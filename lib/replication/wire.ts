@@ -118,3 +118,51 @@ export class BufferedConn {
     } catch { /* already closed */ }
   }
 }
+
+/** Reads exactly `size` payload bytes ($len transfer); bytes past the end stay buffered. */
+export async function readExactly(
+  bc: BufferedConn,
+  size: number,
+  progress: (n: number) => void,
+): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  while (total < size) {
+    const b = await bc.readChunk();
+    if (b === null) throw new Error("connection lost");
+    const take = Math.min(b.length, size - total);
+    chunks.push(b.subarray(0, take));
+    if (take < b.length) bc.unread(b.subarray(take));
+    total += take;
+    progress(take);
+  }
+  return concatBytes(chunks, total);
+}
+
+/** Reads an EOF-marked payload ($EOF:<mark> transfer) up to the mark, which is consumed. */
+export async function readUntilMark(
+  bc: BufferedConn,
+  mark: Uint8Array,
+  progress: (n: number) => void,
+): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  let tail: Buffer = Buffer.alloc(0);
+  while (true) {
+    const b = await bc.readChunk();
+    if (b === null) throw new Error("connection lost");
+    progress(b.length);
+    // The mark may straddle two reads: search the previous tail plus this chunk.
+    const win = Buffer.concat([tail, b]);
+    const at = win.indexOf(mark);
+    if (at >= 0) {
+      const end = total - tail.length + at;
+      const all = concatBytes([...chunks, b], total + b.length);
+      bc.unread(all.subarray(end + mark.length));
+      return all.subarray(0, end);
+    }
+    chunks.push(b);
+    total += b.length;
+    tail = win.subarray(Math.max(0, win.length - (mark.length - 1)));
+  }
+}

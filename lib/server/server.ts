@@ -90,11 +90,23 @@ export class Server {
   /** Set by persistence: the MISCONF error text while writes must be refused, else null. */
   writeDenied: (() => string | null) | null = null;
   private keyspaceHooks: KeyspaceHooks;
+  /** Open call() scopes: while > 0, WATCH invalidation by getForWrite waits in deferredTouches
+   * ("db\0key") until the command is known to have changed the dataset (Redis touches watched
+   * keys only on real modification: signalModifiedKey). */
+  touchScope = 0;
+  deferredTouches: string[] = [];
 
   constructor(public config: Config) {
     this.keyspaceHooks = {
       beforeModify: (db, key) => {
         if (this.watchers.size > 0) this.touchWatchedKey(db.id, key);
+        if (this.snapshotObservers.size > 0) for (const o of this.snapshotObservers) o.beforeModify(db, key);
+      },
+      beforeModifyInPlace: (db, key) => {
+        if (this.watchers.size > 0) {
+          if (this.touchScope > 0) this.deferredTouches.push(db.id + "\0" + key);
+          else this.touchWatchedKey(db.id, key);
+        }
         if (this.snapshotObservers.size > 0) for (const o of this.snapshotObservers) o.beforeModify(db, key);
       },
       onExpired: (db, key) => {
@@ -139,6 +151,20 @@ export class Server {
       if (c.watchedStale.delete(id) && expiredDelete) continue;
       c.watchDirty = true;
     }
+  }
+
+  /** Ends a call() scope: the getForWrite touches recorded since `mark` invalidate WATCHes if
+   * the command changed the dataset, and are dropped otherwise. */
+  settleTouches(mark: number, modified: boolean): void {
+    const list = this.deferredTouches;
+    if (modified) {
+      for (let i = mark; i < list.length; i++) {
+        const id = list[i];
+        const sep = id.indexOf("\0");
+        this.touchWatchedKey(Number(id.slice(0, sep)), id.slice(sep + 1));
+      }
+    }
+    list.length = mark;
   }
 
   /** True when the key has a TTL that already passed (it may still sit in the dict). */

