@@ -8,13 +8,13 @@ import { cmd, type CommandFlag, type CommandSpec, type Handler } from "./types.t
 import { E_NO_KEY, E_NOT_INT, E_SYNTAX, parseInteger } from "./util.ts";
 import {
   alreadyExpired,
-  parseDbIndex,
   carryMeta,
   dupValue,
   encodingOf,
   idleMs,
   lfuFreq,
   lookupRead,
+  parseDbIndex,
   refcountOf,
   touchKey,
 } from "./keys_access.ts";
@@ -49,7 +49,13 @@ function delGeneric(c: Client, argv: string[]): void {
 const EXP_NX = 1, EXP_XX = 2, EXP_GT = 4, EXP_LT = 8;
 
 /** EXPIRE/PEXPIRE/EXPIREAT/PEXPIREAT: `relative` adds now, `seconds` scales the argument. */
-function expireGeneric(c: Client, argv: string[], relative: boolean, seconds: boolean, isPexpireat: boolean) {
+function expireGeneric(
+  c: Client,
+  argv: string[],
+  relative: boolean,
+  seconds: boolean,
+  isPexpireat: boolean,
+) {
   let flags = 0;
   for (let j = 3; j < argv.length; j++) {
     const o = argv[j].toLowerCase();
@@ -80,7 +86,9 @@ function expireGeneric(c: Client, argv: string[], relative: boolean, seconds: bo
       }
       b *= 1000n;
     }
-    if (b > LLONG_MAX - BigInt(base)) return c.error(`ERR invalid expire time in '${name}' command`);
+    if (b > LLONG_MAX - BigInt(base)) {
+      return c.error(`ERR invalid expire time in '${name}' command`);
+    }
     b += BigInt(base);
     whenText = String(b);
     when = Number(b);
@@ -171,7 +179,9 @@ function targetDb(c: Client, arg: string): Db | null {
 }
 
 function moveCommand(c: Client, argv: string[]): void {
-  if (c.server.config.bool("cluster-enabled")) return c.error("ERR MOVE is not allowed in cluster mode");
+  if (c.server.config.bool("cluster-enabled")) {
+    return c.error("ERR MOVE is not allowed in cluster mode");
+  }
   const dst = targetDb(c, argv[2]);
   if (dst === null) return;
   const src = c.db;
@@ -264,26 +274,45 @@ function objectSub(name: string, body: (c: Client, key: string, v: Value) => voi
 
 const objectSubs = new Map<string, CommandSpec>([
   ["encoding", objectSub("encoding", (c, key, v) => c.out.bulk(encodingOf(c.db, key, v)))],
-  ["idletime", objectSub("idletime", (c, key) => {
-    if (c.server.config.str("maxmemory-policy").includes("lfu")) {
-      return c.error(`ERR An LFU maxmemory policy is selected, idle time not tracked. ${POLICY_NOTE}`);
-    }
-    c.out.int(Math.floor(idleMs(c.db, key) / 1000));
-  })],
-  ["freq", objectSub("freq", (c, key) => {
-    if (!c.server.config.str("maxmemory-policy").includes("lfu")) {
-      return c.error(`ERR An LFU maxmemory policy is not selected, access frequency not tracked. ${POLICY_NOTE}`);
-    }
-    c.out.int(lfuFreq(c.server, c.db, key));
-  })],
-  ["help", cmd("help", 2, ["loading", "stale"], [0, 0, 0], (c) => {
-    c.out.array(OBJECT_HELP.length);
-    for (const l of OBJECT_HELP) c.out.status(l);
-  }, KEYS_META["object|help"])],
+  [
+    "idletime",
+    objectSub("idletime", (c, key) => {
+      if (c.server.config.str("maxmemory-policy").includes("lfu")) {
+        return c.error(
+          `ERR An LFU maxmemory policy is selected, idle time not tracked. ${POLICY_NOTE}`,
+        );
+      }
+      c.out.int(Math.floor(idleMs(c.db, key) / 1000));
+    }),
+  ],
+  [
+    "freq",
+    objectSub("freq", (c, key) => {
+      if (!c.server.config.str("maxmemory-policy").includes("lfu")) {
+        return c.error(
+          `ERR An LFU maxmemory policy is not selected, access frequency not tracked. ${POLICY_NOTE}`,
+        );
+      }
+      c.out.int(lfuFreq(c.server, c.db, key));
+    }),
+  ],
+  [
+    "help",
+    cmd("help", 2, ["loading", "stale"], [0, 0, 0], (c) => {
+      c.out.array(OBJECT_HELP.length);
+      for (const l of OBJECT_HELP) c.out.status(l);
+    }, KEYS_META["object|help"]),
+  ],
   ["refcount", objectSub("refcount", (c, key, v) => c.out.int(refcountOf(c.server, c.db, key, v)))],
 ]);
 
-function mk(name: string, arity: number, flags: CommandFlag[], keys: [number, number, number], h: Handler) {
+function mk(
+  name: string,
+  arity: number,
+  flags: CommandFlag[],
+  keys: [number, number, number],
+  h: Handler,
+) {
   return cmd(name, arity, flags, keys, h, KEYS_META[name]);
 }
 

@@ -117,7 +117,9 @@ export function setFreq(db: Db, key: string, freq: number): void {
 
 /** Copies (or moves) the access/encoding metadata of a key, for RENAME/MOVE/COPY. */
 export function carryMeta(from: Db, key: string, to: Db, newKey: string, move: boolean): void {
-  for (const w of [accessByDict, rawByDict, embstrByDict] as WeakMap<Dict, Map<string, unknown>>[]) {
+  for (
+    const w of [accessByDict, rawByDict, embstrByDict] as WeakMap<Dict, Map<string, unknown>>[]
+  ) {
     const src = w.get(from.dict);
     if (src === undefined || !src.has(key)) continue;
     const v = src.get(key);
@@ -181,7 +183,12 @@ export function refcountOf(s: Server, db: Db, key: string, v: Value): number {
 
 /** Read lookup like lookupKeyRead: lazy expiry, hit/miss stats, keymiss event, access clock.
  * `touch` false is LOOKUP_NOTOUCH, `notifyMiss` false is LOOKUP_NONOTIFY. */
-export function lookupRead(c: Client, key: string, touch = true, notifyMiss = true): Value | undefined {
+export function lookupRead(
+  c: Client,
+  key: string,
+  touch = true,
+  notifyMiss = true,
+): Value | undefined {
   const v = c.db.get(key);
   const s = c.server;
   if (v === undefined) {

@@ -91,7 +91,12 @@ export interface ScanOptions {
 }
 
 /** Parses [MATCH pattern] [COUNT n] [TYPE t] from argv[start]; replies and returns null on error. */
-export function parseScanOptions(c: Client, argv: string[], start: number, allowType: boolean): ScanOptions | null {
+export function parseScanOptions(
+  c: Client,
+  argv: string[],
+  start: number,
+  allowType: boolean,
+): ScanOptions | null {
   const o: ScanOptions = { count: 10, pattern: null, type: null };
   for (let i = start; i < argv.length; i += 2) {
     const opt = argv[i].toLowerCase();
@@ -239,13 +244,11 @@ function swapdbCommand(c: Client, argv: string[]): void {
   }
   if (id1 !== id2) {
     const a = s.dbs[id1], b = s.dbs[id2];
-    // A watched key of either db whose value changes by the swap (exists on either side).
-    for (const [id, set] of s.watchers) {
-      const sep = id.indexOf("\0");
-      const d = Number(id.slice(0, sep));
-      if (d !== id1 && d !== id2) continue;
-      const key = id.slice(sep + 1);
-      if (a.dict.has(key) || b.dict.has(key)) for (const w of set) w.watchDirty = true;
+    // Watched keys of either db whose logical value changes by the swap (an expired key that
+    // was WATCHed expired, or replaced by nothing or another expired key, is no change).
+    if (s.watchers.size > 0) {
+      s.touchAllWatched(id1, true, id2);
+      s.touchAllWatched(id2, true, id1);
     }
     [a.dict, b.dict] = [b.dict, a.dict];
     [a.expires, b.expires] = [b.expires, a.expires];
@@ -279,7 +282,13 @@ function selectCommand(c: Client, argv: string[]): void {
   c.out.raw("+OK\r\n");
 }
 
-function mk(name: string, arity: number, flags: CommandFlag[], keys: [number, number, number], h: Handler) {
+function mk(
+  name: string,
+  arity: number,
+  flags: CommandFlag[],
+  keys: [number, number, number],
+  h: Handler,
+) {
   return cmd(name, arity, flags, keys, h, KEYS_META[name]);
 }
 

@@ -3,9 +3,29 @@
 // follow Redis 7.0's t_string.c.
 import type { Client } from "../server/client.ts";
 import { cmd, type CommandFlag, type CommandSpec, type Handler } from "./types.ts";
-import { E_NOT_FLOAT, E_NOT_INT, E_OVERFLOW, E_SYNTAX, E_WRONGTYPE, parseBigInt, parseInteger } from "./util.ts";
-import { alreadyExpired, clearEncodingMark, lookupRead, markEmbstr, markRaw, touchKey } from "./keys_access.ts";
-import { addLongDouble, formatLongDoubleHuman, lcsCommand, parseLongDouble } from "./strings_ext.ts";
+import {
+  E_NOT_FLOAT,
+  E_NOT_INT,
+  E_OVERFLOW,
+  E_SYNTAX,
+  E_WRONGTYPE,
+  parseBigInt,
+  parseInteger,
+} from "./util.ts";
+import {
+  alreadyExpired,
+  clearEncodingMark,
+  lookupRead,
+  markEmbstr,
+  markRaw,
+  touchKey,
+} from "./keys_access.ts";
+import {
+  addLongDouble,
+  formatLongDoubleHuman,
+  lcsCommand,
+  parseLongDouble,
+} from "./strings_ext.ts";
 import { STRINGS_META } from "./strings_meta.ts";
 
 const F_NX = 1, F_XX = 2, F_EX = 4, F_PX = 8, F_KEEPTTL = 16, F_GET = 32, F_EXAT = 64, F_PXAT = 128;
@@ -21,7 +41,13 @@ let expireIdx = -1;
 
 /** Converts an expire argument to absolute ms like getExpireMillisecondsOrReply; replies and
  * returns -1 on error. Huge values take an exact BigInt path so PXAT propagates verbatim. */
-export function expireTimeMs(c: Client, arg: string, seconds: boolean, relative: boolean, name: string): number {
+export function expireTimeMs(
+  c: Client,
+  arg: string,
+  seconds: boolean,
+  relative: boolean,
+  name: string,
+): number {
   const n = parseInteger(arg);
   if (n === null) {
     c.error(E_NOT_INT);
@@ -59,18 +85,28 @@ function parseExtended(c: Client, argv: string[], isSet: boolean): number {
     if (opt === "nx" && !(flags & F_XX) && isSet) flags |= F_NX;
     else if (opt === "xx" && !(flags & F_NX) && isSet) flags |= F_XX;
     else if (opt === "get" && isSet) flags |= F_GET;
-    else if (opt === "keepttl" && !(flags & (F_PERSIST | F_ANY_EXPIRE)) && isSet) flags |= F_KEEPTTL;
-    else if (opt === "persist" && !isSet && !(flags & (F_ANY_EXPIRE | F_KEEPTTL))) flags |= F_PERSIST;
-    else if (opt === "ex" && !(flags & (F_KEEPTTL | F_PERSIST | F_EXAT | F_PX | F_PXAT)) && hasNext) {
+    else if (opt === "keepttl" && !(flags & (F_PERSIST | F_ANY_EXPIRE)) && isSet) {
+      flags |= F_KEEPTTL;
+    } else if (opt === "persist" && !isSet && !(flags & (F_ANY_EXPIRE | F_KEEPTTL))) {
+      flags |= F_PERSIST;
+    } else if (
+      opt === "ex" && !(flags & (F_KEEPTTL | F_PERSIST | F_EXAT | F_PX | F_PXAT)) && hasNext
+    ) {
       flags |= F_EX;
       expireIdx = ++j;
-    } else if (opt === "px" && !(flags & (F_KEEPTTL | F_PERSIST | F_EX | F_EXAT | F_PXAT)) && hasNext) {
+    } else if (
+      opt === "px" && !(flags & (F_KEEPTTL | F_PERSIST | F_EX | F_EXAT | F_PXAT)) && hasNext
+    ) {
       flags |= F_PX;
       expireIdx = ++j;
-    } else if (opt === "exat" && !(flags & (F_KEEPTTL | F_PERSIST | F_EX | F_PX | F_PXAT)) && hasNext) {
+    } else if (
+      opt === "exat" && !(flags & (F_KEEPTTL | F_PERSIST | F_EX | F_PX | F_PXAT)) && hasNext
+    ) {
       flags |= F_EXAT;
       expireIdx = ++j;
-    } else if (opt === "pxat" && !(flags & (F_KEEPTTL | F_PERSIST | F_EX | F_EXAT | F_PX)) && hasNext) {
+    } else if (
+      opt === "pxat" && !(flags & (F_KEEPTTL | F_PERSIST | F_EX | F_EXAT | F_PX)) && hasNext
+    ) {
       flags |= F_PXAT;
       expireIdx = ++j;
     } else {
@@ -105,7 +141,13 @@ function setGeneric(
 ): void {
   let when = 0;
   if (expireArg !== null) {
-    when = expireTimeMs(c, expireArg, (flags & (F_EX | F_EXAT)) !== 0, (flags & (F_EX | F_PX)) !== 0, name);
+    when = expireTimeMs(
+      c,
+      expireArg,
+      (flags & (F_EX | F_EXAT)) !== 0,
+      (flags & (F_EX | F_PX)) !== 0,
+      name,
+    );
     if (when < 0) return;
   }
   if (flags & F_GET && !replyGet(c, key)) return;
@@ -152,7 +194,16 @@ function setCommand(c: Client, argv: string[]): void {
   }
   const flags = parseExtended(c, argv, true);
   if (flags < 0) return;
-  setGeneric(c, argv, flags, argv[1], argv[2], expireIdx < 0 ? null : argv[expireIdx], "set", false);
+  setGeneric(
+    c,
+    argv,
+    flags,
+    argv[1],
+    argv[2],
+    expireIdx < 0 ? null : argv[expireIdx],
+    "set",
+    false,
+  );
 }
 
 function getexCommand(c: Client, argv: string[]): void {
@@ -164,7 +215,13 @@ function getexCommand(c: Client, argv: string[]): void {
   if (typeof v !== "string") return c.error(E_WRONGTYPE);
   let when = 0;
   if (expireIdx >= 0) {
-    when = expireTimeMs(c, argv[expireIdx], (flags & (F_EX | F_EXAT)) !== 0, (flags & (F_EX | F_PX)) !== 0, "getex");
+    when = expireTimeMs(
+      c,
+      argv[expireIdx],
+      (flags & (F_EX | F_EXAT)) !== 0,
+      (flags & (F_EX | F_PX)) !== 0,
+      "getex",
+    );
     if (when < 0) return;
   }
   c.out.bulk(v);
@@ -390,7 +447,13 @@ function incrbyfloatCommand(c: Client, argv: string[]): void {
   c.propagateArgv = ["SET", key, out, "KEEPTTL"];
 }
 
-function mk(name: string, arity: number, flags: CommandFlag[], keys: [number, number, number], h: Handler) {
+function mk(
+  name: string,
+  arity: number,
+  flags: CommandFlag[],
+  keys: [number, number, number],
+  h: Handler,
+) {
   return cmd(name, arity, flags, keys, h, STRINGS_META[name]);
 }
 

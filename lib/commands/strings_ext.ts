@@ -143,7 +143,9 @@ export function formatLongDoubleHuman(x: LongDouble): string {
 export function lcsCommand(c: Client, argv: string[]): void {
   const va = lookupRead(c, argv[1]);
   const vb = lookupRead(c, argv[2]);
-  if ((va !== undefined && typeof va !== "string") || (vb !== undefined && typeof vb !== "string")) {
+  if (
+    (va !== undefined && typeof va !== "string") || (vb !== undefined && typeof vb !== "string")
+  ) {
     return c.error("ERR The specified keys must contain string values");
   }
   const a = (va as string | undefined) ?? "";
@@ -160,7 +162,9 @@ export function lcsCommand(c: Client, argv: string[]): void {
       minMatchLen = Math.max(0, n);
     } else return c.error(E_SYNTAX);
   }
-  if (getLen && getIdx) return c.error("ERR If you want both the length and indexes, please just use IDX.");
+  if (getLen && getIdx) {
+    return c.error("ERR If you want both the length and indexes, please just use IDX.");
+  }
   const alen = a.length, blen = b.length, w = blen + 1;
   const cells = (alen + 1) * (blen + 1);
   if (cells * 4 > c.server.config.int("proto-max-bulk-len")) {
@@ -211,7 +215,9 @@ export function lcsCommand(c: Client, argv: string[]): void {
     }
     const matchLen = aEnd - aStart + 1;
     if (emit) {
-      if (minMatchLen === 0 || matchLen >= minMatchLen) ranges.push([aStart, aEnd, bStart, bEnd, matchLen]);
+      if (minMatchLen === 0 || matchLen >= minMatchLen) {
+        ranges.push([aStart, aEnd, bStart, bEnd, matchLen]);
+      }
       aStart = alen;
     }
   }

@@ -17,7 +17,10 @@ async function check(c: RespClient, cases: [(string | number)[], Reply][]): Prom
     const got = await c.call(...args);
     const label = JSON.stringify(args);
     if (want instanceof Error) {
-      assert.ok(got instanceof Error, `${label}: expected error '${want.message}', got ${JSON.stringify(got)}`);
+      assert.ok(
+        got instanceof Error,
+        `${label}: expected error '${want.message}', got ${JSON.stringify(got)}`,
+      );
       assert.equal(got.message, want.message, label);
     } else assert.deepEqual(got, want, label);
   }
@@ -47,9 +50,18 @@ Deno.test("EXPIRE family: NX/XX/GT/LT, errors, past times delete", async () => {
       [["EXPIRE", "b", "100", "NX"], 0],
       [["PERSIST", "b"], 1],
       [["EXPIRE", "b", "100", "NX"], 1],
-      [["EXPIRE", "a", "100", "NX", "XX"], E("ERR NX and XX, GT or LT options at the same time are not compatible")],
-      [["EXPIRE", "a", "100", "NX", "GT"], E("ERR NX and XX, GT or LT options at the same time are not compatible")],
-      [["EXPIRE", "a", "100", "GT", "LT"], E("ERR GT and LT options at the same time are not compatible")],
+      [
+        ["EXPIRE", "a", "100", "NX", "XX"],
+        E("ERR NX and XX, GT or LT options at the same time are not compatible"),
+      ],
+      [
+        ["EXPIRE", "a", "100", "NX", "GT"],
+        E("ERR NX and XX, GT or LT options at the same time are not compatible"),
+      ],
+      [
+        ["EXPIRE", "a", "100", "GT", "LT"],
+        E("ERR GT and LT options at the same time are not compatible"),
+      ],
       [["EXPIRE", "a", "100", "FoO"], E("ERR Unsupported option FoO")],
       [["EXPIRE", "a", "abc"], E("ERR value is not an integer or out of range")],
       [["EXPIRE", "a", "abc", "foo"], E("ERR Unsupported option foo")],
@@ -226,6 +238,9 @@ Deno.test("replication rewrites of expire and keyspace commands", () => {
   assert.deepEqual(res[13], [["DEL", "b", "c"]]);
   assert.deepEqual(res[14], [["SWAPDB", "0", "1"]]);
   assert.deepEqual(res[15], []);
-  const lazy = propagated([["SET", "k", "v"], ["PEXPIREAT", "k", "1"]], [["lazyfree-lazy-expire", "yes"]]);
+  const lazy = propagated([["SET", "k", "v"], ["PEXPIREAT", "k", "1"]], [[
+    "lazyfree-lazy-expire",
+    "yes",
+  ]]);
   assert.deepEqual(lazy[1], [["UNLINK", "k"]]);
 });

@@ -11,7 +11,10 @@ async function check(c: RespClient, cases: [(string | number)[], Reply][]): Prom
     const got = await c.call(...args);
     const label = JSON.stringify(args);
     if (want instanceof Error) {
-      assert.ok(got instanceof Error, `${label}: expected error '${want.message}', got ${JSON.stringify(got)}`);
+      assert.ok(
+        got instanceof Error,
+        `${label}: expected error '${want.message}', got ${JSON.stringify(got)}`,
+      );
       assert.equal(got.message, want.message, label);
     } else assert.deepEqual(got, want, label);
   }
@@ -77,7 +80,10 @@ Deno.test("RENAME, RENAMENX, MOVE, COPY keep values and TTLs", async () => {
       [["MOVE", "x", "abc"], NOT_INT],
       [["MOVE", "x", "16"], RANGE],
       [["MOVE", "x", "-1"], RANGE],
-      [["MOVE", "x", "99999999999"], E("ERR value is out of range, value must between -2147483648 and 2147483647")],
+      [
+        ["MOVE", "x", "99999999999"],
+        E("ERR value is out of range, value must between -2147483648 and 2147483647"),
+      ],
       [["SELECT", "1"], "OK"],
       [["GET", "d"], "v"],
       [["TTL", "d"], 1000],
@@ -302,7 +308,10 @@ Deno.test("SELECT, SWAPDB, FLUSHDB, FLUSHALL and their effect on WATCH", async (
       [["SELECT", "16"], RANGE],
       [["SELECT", "-1"], RANGE],
       [["SELECT", "abc"], NOT_INT],
-      [["SELECT", "99999999999"], E("ERR value is out of range, value must between -2147483648 and 2147483647")],
+      [
+        ["SELECT", "99999999999"],
+        E("ERR value is out of range, value must between -2147483648 and 2147483647"),
+      ],
       [["SELECT"], arity("select")],
       [["SET", "k", "db0"], "OK"],
       [["SELECT", "1"], "OK"],
@@ -406,7 +415,10 @@ Deno.test("cluster mode refuses SELECT n, SWAPDB, MOVE and cross-db COPY", async
       [["SELECT", "1"], E("ERR SELECT is not allowed in cluster mode")],
       [["SWAPDB", "0", "1"], E("ERR SWAPDB is not allowed in cluster mode")],
       [["MOVE", "k", "1"], E("ERR MOVE is not allowed in cluster mode")],
-      [["COPY", "k{t}", "j{t}", "DB", "1"], E("ERR Copying to another database is not allowed in cluster mode")],
+      [
+        ["COPY", "k{t}", "j{t}", "DB", "1"],
+        E("ERR Copying to another database is not allowed in cluster mode"),
+      ],
     ]);
   }, { ...OPTS, args: ["--cluster-enabled", "yes"] });
 });

@@ -15,12 +15,15 @@ type Case = [(string | number)[], Reply];
 const OPTS = Deno.env.get("TSREDIS_TEST_REAL") ? { redis: true } : {};
 
 /** Runs commands in order, comparing each reply (errors by message). */
-export async function check(c: RespClient, cases: Case[]): Promise<void> {
+async function check(c: RespClient, cases: Case[]): Promise<void> {
   for (const [args, want] of cases) {
     const got = await c.call(...args);
     const label = JSON.stringify(args);
     if (want instanceof Error) {
-      assert.ok(got instanceof Error, `${label}: expected error '${want.message}', got ${JSON.stringify(got)}`);
+      assert.ok(
+        got instanceof Error,
+        `${label}: expected error '${want.message}', got ${JSON.stringify(got)}`,
+      );
       assert.equal(got.message, want.message, label);
     } else {
       assert.deepEqual(got, want, label);
@@ -55,8 +58,14 @@ Deno.test("GET/SET and SET option validation", async () => {
       [["SET", "foo", "x", "BAR"], SYNTAX],
       [["SET", "foo", "x", "EX", "0"], E("ERR invalid expire time in 'set' command")],
       [["SET", "foo", "x", "PX", "-5"], E("ERR invalid expire time in 'set' command")],
-      [["SET", "foo", "x", "EX", "9223372036854776"], E("ERR invalid expire time in 'set' command")],
-      [["SET", "foo", "x", "PX", "9223372036854775807"], E("ERR invalid expire time in 'set' command")],
+      [
+        ["SET", "foo", "x", "EX", "9223372036854776"],
+        E("ERR invalid expire time in 'set' command"),
+      ],
+      [
+        ["SET", "foo", "x", "PX", "9223372036854775807"],
+        E("ERR invalid expire time in 'set' command"),
+      ],
       [["SET", "foo", "x", "EX", "abc"], NOT_INT],
       [["SET", "foo", "x", "EX", "99999999999999999999"], NOT_INT],
       [["GET", "foo"], "baz"],
@@ -195,11 +204,20 @@ Deno.test("APPEND, STRLEN, GETRANGE, SUBSTR, SETRANGE", async () => {
       [["SETRANGE", "sr", "1", ""], 10],
       [["SETRANGE", "nosr", "1", ""], 0],
       [["EXISTS", "nosr"], 0],
-      [["SETRANGE", "sr", "536870912", "x"], E("ERR string exceeds maximum allowed size (proto-max-bulk-len)")],
+      [
+        ["SETRANGE", "sr", "536870912", "x"],
+        E("ERR string exceeds maximum allowed size (proto-max-bulk-len)"),
+      ],
       [["CONFIG", "SET", "proto-max-bulk-len", "2mb"], "OK"],
-      [["SETRANGE", "sr", String(2 * 1024 * 1024), "x"], E("ERR string exceeds maximum allowed size (proto-max-bulk-len)")],
+      [
+        ["SETRANGE", "sr", String(2 * 1024 * 1024), "x"],
+        E("ERR string exceeds maximum allowed size (proto-max-bulk-len)"),
+      ],
       [["SET", "big", "x".repeat(1024 * 1024)], "OK"],
-      [["APPEND", "big", "y".repeat(1024 * 1024 + 1)], E("ERR string exceeds maximum allowed size (proto-max-bulk-len)")],
+      [
+        ["APPEND", "big", "y".repeat(1024 * 1024 + 1)],
+        E("ERR string exceeds maximum allowed size (proto-max-bulk-len)"),
+      ],
       [["APPEND", "big", "y"], 1024 * 1024 + 1],
       [["ZADD", "zs", "1", "m"], 1],
       [["APPEND", "zs", "x"], WRONGTYPE],
@@ -296,7 +314,9 @@ Deno.test("INCRBYFLOAT matches Redis's long double arithmetic and formatting", a
     // 1e4000 is not exact in binary: Redis prints the long double's exact integer value.
     const huge = await c.call("INCRBYFLOAT", "f2", "1e4000") as string;
     assert.equal(huge.length, 4000);
-    assert.ok(huge.startsWith("99999999999999999999654638730996237849324925835069576313015083330432"));
+    assert.ok(
+      huge.startsWith("99999999999999999999654638730996237849324925835069576313015083330432"),
+    );
   }, OPTS);
 });
 
@@ -308,8 +328,16 @@ Deno.test("LCS: string, LEN, IDX with MINMATCHLEN/WITHMATCHLEN, RESP3 map", asyn
       [["LCS", "a", "b", "LEN"], 6],
       [["LCS", "a", "b", "IDX"], ["matches", [[[4, 7], [5, 8]], [[2, 3], [0, 1]]], "len", 6]],
       [["LCS", "a", "b", "IDX", "MINMATCHLEN", "4"], ["matches", [[[4, 7], [5, 8]]], "len", 6]],
-      [["LCS", "a", "b", "IDX", "MINMATCHLEN", "4", "WITHMATCHLEN"], ["matches", [[[4, 7], [5, 8], 4]], "len", 6]],
-      [["LCS", "a", "b", "IDX", "LEN"], E("ERR If you want both the length and indexes, please just use IDX.")],
+      [["LCS", "a", "b", "IDX", "MINMATCHLEN", "4", "WITHMATCHLEN"], [
+        "matches",
+        [[[4, 7], [5, 8], 4]],
+        "len",
+        6,
+      ]],
+      [
+        ["LCS", "a", "b", "IDX", "LEN"],
+        E("ERR If you want both the length and indexes, please just use IDX."),
+      ],
       [["LCS", "a", "b", "FOO"], SYNTAX],
       [["LCS", "a", "b", "MINMATCHLEN"], SYNTAX],
       [["LCS", "a", "nokey"], ""],
@@ -340,7 +368,9 @@ Deno.test("binary-safe keys and values, RESP2 and RESP3 nulls", async () => {
     await c.writeRaw("*2\r\n$3\r\nGET\r\n$5\r\nnokey\r\n");
     assert.equal(await c.readRaw(200), "$-1\r\n");
     await c.call("HELLO", "3");
-    await c.writeRaw("*2\r\n$3\r\nGET\r\n$5\r\nnokey\r\n*3\r\n$4\r\nMGET\r\n$5\r\nnokey\r\n$3\r\n" + key + "\r\n");
+    await c.writeRaw(
+      "*2\r\n$3\r\nGET\r\n$5\r\nnokey\r\n*3\r\n$4\r\nMGET\r\n$5\r\nnokey\r\n$3\r\n" + key + "\r\n",
+    );
     assert.equal(await c.readRaw(200), "_\r\n*2\r\n_\r\n$8\r\na\xfe\x00\xff\r\n\x00\xff\r\n");
     await c.writeRaw("*3\r\n$11\r\nINCRBYFLOAT\r\n$1\r\nf\r\n$3\r\n1.5\r\n");
     assert.equal(await c.readRaw(200), "$3\r\n1.5\r\n");
@@ -459,7 +489,12 @@ Deno.test("replication rewrites of string commands", () => {
   assert.deepEqual(res[16], [["INCR", "n"]]);
   assert.deepEqual(res[17], [["SET", "k", "v", "PXAT", "9223372036854775000"]]);
 
-  const lazy = propagated([["SET", "k", "v"], ["GETDEL", "k"], ["SET", "k", "v"], ["GETEX", "k", "EXAT", "1"]], [
+  const lazy = propagated([["SET", "k", "v"], ["GETDEL", "k"], ["SET", "k", "v"], [
+    "GETEX",
+    "k",
+    "EXAT",
+    "1",
+  ]], [
     ["lazyfree-lazy-user-del", "yes"],
     ["lazyfree-lazy-expire", "yes"],
   ]);
