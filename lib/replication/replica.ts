@@ -3,7 +3,7 @@
 // RDB of a full sync ($len or EOF-marked) or continue from the cached master (+CONTINUE), then
 // apply the command stream through the normal dispatcher as the master client. The processed
 // offset is acknowledged every second and on GETACK; applied bytes are proxied unchanged to our
-// backlog and sub-replicas. A lost link caches the master (replid + offset) and reconnects at once
+// backlog and sub-replicas. A lost link caches the master (replid + offset); the cron reconnects
 // with PSYNC, so a short disconnection costs only the missed bytes.
 import { Client } from "../server/client.ts";
 import { formatAddr } from "../server/listener.ts";
@@ -185,14 +185,12 @@ export class ReplicaSide {
     this.downSince = unixTime();
   }
 
-  /** The link broke by itself: cache the master and reconnect right away. */
+  /** The link broke by itself: cache the master; the replication cron reconnects (within a
+   * second, as Redis's replicationCron does — not at once, so a master that is being stopped
+   * or paused is not hammered, and data age counts from this moment). */
   private masterLost(c: Client, cache: boolean): void {
     if (this.master !== c) return;
     this.dropMaster(cache);
-    if (this.host !== null) {
-      log.notice(`Reconnecting to MASTER ${this.host}:${this.port}`);
-      this.connect();
-    }
   }
 
   /** connectWithMaster + syncWithMaster, as one async task. */
