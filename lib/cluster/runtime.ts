@@ -29,6 +29,7 @@ import {
   NODE_MEET,
   NODE_MYSELF,
   NODE_NOADDR,
+  NODE_NOFAILOVER,
   NODE_PFAIL,
   type NodeLink,
   randomNodeId,
@@ -39,7 +40,7 @@ import {
   lockNodesConf,
   parseNodesConf,
 } from "./nodes_conf.ts";
-import { routeCommand } from "./routing.ts";
+import { redirectBlockedClients, routeCommand } from "./routing.ts";
 import { decodeBus, encodeBus, PacketFramer } from "./bus/adapter.ts";
 import { Failover } from "./failover.ts";
 import { debugHooks, debugState } from "../commands/debug.ts";
@@ -157,6 +158,9 @@ export class ClusterRuntime {
     this.st.announceIp = cfg.str("cluster-announce-ip");
     this.st.myself.hostname = cfg.str("cluster-announce-hostname");
     const me = this.st.myself;
+    // Gossiped so that the other replicas' election ranks ignore this node.
+    if (cfg.bool("cluster-replica-no-failover")) me.flags |= NODE_NOFAILOVER;
+    else me.flags &= ~NODE_NOFAILOVER;
     const ports = this.announcedPorts();
     me.port = ports.port;
     me.pport = ports.pport;
@@ -764,6 +768,7 @@ register((server) => {
       "cluster-node-timeout",
       "cluster-require-full-coverage",
       "cluster-allow-replica-migration",
+      "cluster-replica-no-failover",
     ]
   ) {
     server.config.onChange(name, () => void rt.applyConfig());
@@ -795,6 +800,11 @@ register((server) => {
   rt.listen();
   rt.st.updateState();
   server.cronHooks.push(() => rt.cron());
+  server.cronHooks.push(() => {
+    if (server.blocking.blockedCount > 0) {
+      redirectBlockedClients(rt.st, server.config, server.clients.values());
+    }
+  });
   server.shutdownHooks.push(() => {
     try {
       rt.saveConfig(true);
