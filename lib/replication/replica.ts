@@ -400,9 +400,16 @@ export class ReplicaSide {
   private startMaster(bc: BufferedConn, replid: string, reploff: number, dbIndex: number): void {
     const s = this.server;
     const conn = bc.conn;
-    const c = new Client(
+    const c: Client = new Client(
       s,
-      { write: (b) => Promise.resolve(b.length), close: () => bc.close() },
+      {
+        write: (b) => Promise.resolve(b.length),
+        // CLIENT KILL of the master link takes effect at once (data age counts from now).
+        close: () => {
+          bc.close();
+          this.masterLost(c, true);
+        },
+      },
       formatAddr(conn.remoteAddr),
       formatAddr(conn.localAddr),
     );
