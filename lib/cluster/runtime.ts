@@ -760,6 +760,7 @@ register((server) => {
   const rt = new ClusterRuntime(server);
   (server as unknown as { cluster: ClusterRuntime }).cluster = rt;
   rt.loadConfig();
+  server.loadAsReplica = rt.st.myself.isReplica;
   server.dbs[0].enableSlotIndex();
   routing.check = (c, spec, argv) => routeCommand(rt.st, server.config, c, spec, argv);
   server.infoSections.set("cluster", () => "cluster_enabled:1");

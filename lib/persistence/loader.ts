@@ -63,7 +63,7 @@ export function loadRdbIntoServer(
   o: LoadOptions = {},
 ): LoadStats {
   const dbs = o.dbs ?? server.dbs;
-  const skipExpired = o.skipExpired ?? !server.isReplica;
+  const skipExpired = o.skipExpired ?? !(server.isReplica || server.loadAsReplica);
   const now = Date.now();
   const stats: LoadStats = {
     loaded: 0,

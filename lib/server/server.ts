@@ -87,6 +87,8 @@ export class Server {
   /** Shutdown hooks (final save, nodes.conf); `save` null means "as configured". */
   shutdownHooks: ((save: boolean | null) => Promise<void> | void)[] = [];
   shuttingDown = false;
+  /** Set by cluster mode before the dump loads: this node is a replica per nodes.conf. */
+  loadAsReplica = false;
   /** Set by persistence: the MISCONF error text while writes must be refused, else null. */
   writeDenied: (() => string | null) | null = null;
   private keyspaceHooks: KeyspaceHooks;
@@ -107,7 +109,9 @@ export class Server {
           if (this.touchScope > 0) this.deferredTouches.push(db.id + "\0" + key);
           else this.touchWatchedKey(db.id, key);
         }
-        if (this.snapshotObservers.size > 0) for (const o of this.snapshotObservers) o.beforeModify(db, key);
+        if (this.snapshotObservers.size > 0) {
+          for (const o of this.snapshotObservers) o.beforeModify(db, key);
+        }
       },
       onExpired: (db, key) => {
         this.stats.expiredKeys++;

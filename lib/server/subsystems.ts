@@ -6,6 +6,8 @@ import { addInstaller, type Installer } from "./start.ts";
 export function register(inst: Installer): void {
   addInstaller(inst);
 }
-import "../persistence/install.ts";
+// Cluster first: like Redis (clusterInit before loadDataFromDisk), a node must know from
+// nodes.conf whether it is a replica before loading its dump (replicas keep expired keys).
 import "../cluster/runtime.ts";
+import "../persistence/install.ts";
 import "../replication/install.ts";
