@@ -1,7 +1,16 @@
 // deno task bench: tsredis next to redis-server in one interleaved run.
 // Each server is pinned to core 0 and redis-benchmark to core 1 (taskset), several rounds,
-// medians reported with the ratio tsredis/redis-server: requests/s, p50/p99 latency and server
-// CPU microseconds per request (from /proc/PID/stat), plus RSS after loading 1,000,000 keys.
+// medians reported with the ratio tsredis/reference: requests/s, p50/p99 latency and server CPU
+// microseconds per request, plus RSS after loading 1,000,000 keys (fresh servers, peak and
+// settled).
+//
+//   deno task bench [--rounds 3] [--requests 200000] [--quick] [--only set,get|none]
+//                   [--pipeline 1,16] [--skip-memory] [--keys 1000000]
+//                   [--vs redis|<dir of another tsredis tree>]
+//
+// --vs <dir> compares against the tsredis in another checkout (A/B of an optimisation) instead
+// of redis-server. Server CPU is read from /proc/PID/task/*/schedstat (nanoseconds, all threads),
+// falling back to /proc/PID/stat ticks (10 ms) where schedstat is missing.
 import { parseArgs } from "node:util";
 
 const { values: opt } = parseArgs({
@@ -12,16 +21,23 @@ const { values: opt } = parseArgs({
     keys: { type: "string", default: "1000000" },
     "skip-memory": { type: "boolean", default: false },
     only: { type: "string" },
+    vs: { type: "string", default: "redis" },
+    pipeline: { type: "string", default: "1,16" },
   },
 });
 const ROUNDS = Number(opt.rounds);
 const N = opt.quick ? 50000 : Number(opt.requests);
 const ROOT = new URL("..", import.meta.url).pathname;
-const TICK_US = 1_000_000 / 100; // USER_HZ is 100 on Linux
+const REF_DIR = opt.vs === "redis"
+  ? null
+  : new URL(opt.vs.replace(/\/?$/, "/"), `file://${Deno.cwd()}/`).pathname;
+const REF = REF_DIR === null ? "redis" : "base";
+const TICK_NS = 1e9 / 100; // USER_HZ is 100 on Linux
 
 function have(bin: string): boolean {
   return new Deno.Command("sh", { args: ["-c", `command -v ${bin}`] }).outputSync().success;
 }
+const PIN = have("taskset");
 
 function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -37,10 +53,25 @@ interface Srv {
   pid: number;
 }
 
-async function start(name: "tsredis" | "redis", dir: string): Promise<Srv> {
+/** Every process started, killed at exit whatever happens. */
+const started = new Set<Srv>();
+
+async function start(name: string, dir: string): Promise<Srv> {
   const port = freePort();
-  const common = ["--port", String(port), "--save", "", "--appendonly", "no", "--dir", dir];
-  const pin = have("taskset") ? ["taskset", "-c", "0"] : [];
+  const common = [
+    "--port",
+    String(port),
+    "--save",
+    "",
+    "--appendonly",
+    "no",
+    "--dir",
+    dir,
+    "--enable-debug-command",
+    "local",
+  ];
+  const pin = PIN ? ["taskset", "-c", "0"] : [];
+  const tree = name === "base" ? REF_DIR! : ROOT;
   const argv = name === "redis" ? [...pin, "redis-server", ...common] : [
     ...pin,
     Deno.execPath(),
@@ -48,7 +79,7 @@ async function start(name: "tsredis" | "redis", dir: string): Promise<Srv> {
     "--allow-all",
     "--no-check",
     "--quiet",
-    `${ROOT}main.ts`,
+    `${tree}main.ts`,
     ...common,
   ];
   const proc = new Deno.Command(argv[0], {
@@ -57,29 +88,51 @@ async function start(name: "tsredis" | "redis", dir: string): Promise<Srv> {
     stderr: "null",
     cwd: dir,
   }).spawn();
+  const srv = { name, port, proc, pid: proc.pid };
+  started.add(srv);
   for (let i = 0; i < 200; i++) {
-    const r = new Deno.Command("redis-cli", {
-      args: ["-p", String(port), "ping"],
-      stdout: "piped",
-      stderr: "null",
-    })
-      .outputSync();
-    if (new TextDecoder().decode(r.stdout).includes("PONG")) {
-      return { name, port, proc, pid: proc.pid };
-    }
+    if (cli(port, "ping").includes("PONG")) return srv;
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`${name} did not start`);
 }
 
-function cpuTicks(pid: number): number {
-  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return Number(f[11]) + Number(f[12]); // utime + stime
+async function stop(s: Srv): Promise<void> {
+  try {
+    s.proc.kill("SIGKILL");
+  } catch { /* gone */ }
+  await s.proc.status;
+  started.delete(s);
 }
 
-function rssKiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+)/.exec(Deno.readTextFileSync(`/proc/${pid}/status`));
+function killAll(): void {
+  for (const s of started) {
+    try {
+      s.proc.kill("SIGKILL");
+    } catch { /* gone */ }
+  }
+}
+
+/** CPU time of every thread of pid, in ns. */
+function cpuNs(pid: number): number {
+  try {
+    let total = 0;
+    for (const t of Deno.readDirSync(`/proc/${pid}/task`)) {
+      try {
+        total += Number(
+          Deno.readTextFileSync(`/proc/${pid}/task/${t.name}/schedstat`).split(" ")[0],
+        );
+      } catch { /* thread exited */ }
+    }
+    if (total > 0) return total;
+  } catch { /* no schedstat */ }
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[11]) + Number(f[12])) * TICK_NS; // utime + stime
+}
+
+function statusKiB(pid: number, field: string): number {
+  const m = new RegExp(`${field}:\\s+(\\d+)`).exec(Deno.readTextFileSync(`/proc/${pid}/status`));
   return m ? Number(m[1]) : 0;
 }
 
@@ -102,7 +155,7 @@ function cli(port: number, ...args: string[]): string {
 
 function runBench(s: Srv, test: string, c: number, p: number, d: number, n: number): Sample {
   cli(s.port, "flushall");
-  const pin = have("taskset") ? ["taskset", "-c", "1"] : [];
+  const pin = PIN ? ["taskset", "-c", "1"] : [];
   const args = [
     ...pin,
     "redis-benchmark",
@@ -122,16 +175,16 @@ function runBench(s: Srv, test: string, c: number, p: number, d: number, n: numb
     "100000",
     "--csv",
   ];
-  const before = cpuTicks(s.pid);
+  const before = cpuNs(s.pid);
   const out = new Deno.Command(args[0], { args: args.slice(1), stdout: "piped", stderr: "piped" })
     .outputSync();
-  const after = cpuTicks(s.pid);
+  const after = cpuNs(s.pid);
   const lines = new TextDecoder().decode(out.stdout).trim().split("\n").filter((l) =>
     !l.startsWith('"test"')
   );
   // "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
   const f = lines[lines.length - 1].split(",").map((x) => x.replaceAll('"', ""));
-  const cpuUs = ((after - before) * TICK_US) / n;
+  const cpuUs = (after - before) / 1000 / n;
   return { rps: Number(f[1]), p50: Number(f[4]), p99: Number(f[6]), cpuUs };
 }
 
@@ -147,6 +200,97 @@ function fmt(n: number, digits = 0): string {
   });
 }
 
+async function throughput(dir: string): Promise<void> {
+  const scenarios: { test: string; c: number; p: number; d: number }[] = [];
+  // --only none: the memory measurement alone.
+  const tests = opt.only === "none"
+    ? []
+    : (opt.only ?? "set,get,incr,lpush,lpop,sadd,hset,zadd,mset").split(",");
+  if (tests.length === 0) return;
+  const pipelines = opt.pipeline.split(",").map(Number);
+  for (const p of pipelines) for (const t of tests) scenarios.push({ test: t, c: 50, p, d: 16 });
+  for (const t of ["set", "get"]) {
+    if (tests.includes(t) && pipelines.includes(16)) {
+      scenarios.push({ test: t, c: 50, p: 16, d: 1024 });
+    }
+  }
+  for (const t of ["set", "get"]) {
+    if (tests.includes(t) && pipelines.includes(1)) scenarios.push({ test: t, c: 1, p: 1, d: 16 });
+  }
+  const ts = await start("tsredis", dir);
+  const rf = await start(REF, dir);
+  console.log(
+    `rounds=${ROUNDS} requests=${N} (medians; server on core 0, redis-benchmark on core 1)\n`,
+  );
+  console.log(
+    `| test | -c | -P | -d | tsredis rps | ${REF} rps | ratio | tsredis p50/p99 ms | ${REF} p50/p99 ms | tsredis CPU us/req | ${REF} CPU us/req | CPU ratio |`,
+  );
+  console.log("|---|---|---|---|---|---|---|---|---|---|---|---|");
+  for (const sc of scenarios) {
+    const n = sc.c === 1 ? Math.min(N, 20000) : N;
+    const res: Record<string, Sample[]> = { tsredis: [], [REF]: [] };
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const s of r % 2 === 0 ? [ts, rf] : [rf, ts]) {
+        res[s.name].push(runBench(s, sc.test, sc.c, sc.p, sc.d, n));
+      }
+    }
+    const m = (name: string, k: keyof Sample) => median(res[name].map((x) => x[k]));
+    console.log(
+      `| ${sc.test} | ${sc.c} | ${sc.p} | ${sc.d} | ${fmt(m("tsredis", "rps"))} | ${
+        fmt(m(REF, "rps"))
+      } | ${fmt(m("tsredis", "rps") / m(REF, "rps"), 2)} | ${fmt(m("tsredis", "p50"), 3)}/${
+        fmt(m("tsredis", "p99"), 3)
+      } | ${fmt(m(REF, "p50"), 3)}/${fmt(m(REF, "p99"), 3)} | ${fmt(m("tsredis", "cpuUs"), 2)} | ${
+        fmt(m(REF, "cpuUs"), 2)
+      } | ${fmt(m("tsredis", "cpuUs") / m(REF, "cpuUs"), 2)} |`,
+    );
+  }
+  await stop(ts);
+  await stop(rf);
+}
+
+/** RSS of freshly started servers around DEBUG POPULATE: peak is the high-water mark (VmHWM)
+ * reached while loading, settled is VmRSS 15 s later. */
+async function memory(dir: string): Promise<void> {
+  const keys = Number(opt.keys);
+  console.log(
+    `\nRSS for DEBUG POPULATE ${keys} on fresh servers (MiB): peak (VmHWM) while loading, settled 15 s later`,
+  );
+  const servers = [await start("tsredis", dir), await start(REF, dir)];
+  const row: Record<string, { empty: number; peak: number; settled: number; ms: number }> = {};
+  for (const s of servers) {
+    const empty = statusKiB(s.pid, "VmRSS");
+    const t = performance.now();
+    cli(s.port, "debug", "populate", String(keys));
+    const ms = performance.now() - t;
+    const size = cli(s.port, "dbsize");
+    if (size !== String(keys)) throw new Error(`${s.name}: dbsize ${size} after DEBUG POPULATE`);
+    row[s.name] = { empty, peak: statusKiB(s.pid, "VmHWM"), settled: 0, ms };
+  }
+  await new Promise((r) => setTimeout(r, 15000));
+  for (const s of servers) {
+    row[s.name].settled = statusKiB(s.pid, "VmRSS");
+    row[s.name].peak = Math.max(row[s.name].peak, statusKiB(s.pid, "VmHWM"));
+  }
+  console.log(
+    "| server | empty MiB | peak MiB | settled MiB | DEBUG POPULATE ms |\n|---|---|---|---|---|",
+  );
+  for (const n of ["tsredis", REF]) {
+    const r = row[n];
+    console.log(
+      `| ${n} | ${fmt(r.empty / 1024)} | ${fmt(r.peak / 1024)} | ${fmt(r.settled / 1024)} | ${
+        fmt(r.ms)
+      } |`,
+    );
+  }
+  console.log(
+    `ratio tsredis/${REF}: settled ${fmt(row.tsredis.settled / row[REF].settled, 2)}, peak ${
+      fmt(row.tsredis.peak / row[REF].peak, 2)
+    }`,
+  );
+  for (const s of servers) await stop(s);
+}
+
 async function main(): Promise<void> {
   if (!have("redis-server") || !have("redis-benchmark")) {
     console.error(
@@ -154,81 +298,29 @@ async function main(): Promise<void> {
     );
     Deno.exit(1);
   }
+  if (REF_DIR !== null && !have(`test -f ${REF_DIR}main.ts && echo`)) {
+    console.error(`bench: --vs ${opt.vs}: no main.ts there`);
+    Deno.exit(1);
+  }
+  const onSignal = () => {
+    killAll();
+    Deno.exit(130);
+  };
+  const signals = ["SIGINT", "SIGTERM"] as const;
+  for (const sig of signals) Deno.addSignalListener(sig, onSignal);
   const dir = Deno.makeTempDirSync({ prefix: "tsredis-bench-" });
-  const ts = await start("tsredis", dir);
-  const rd = await start("redis", dir);
-  const scenarios: { test: string; c: number; p: number; d: number }[] = [];
-  const tests = (opt.only ?? "set,get,incr,lpush,lpop,sadd,hset,zadd,mset").split(",");
-  for (const p of [1, 16]) for (const t of tests) scenarios.push({ test: t, c: 50, p, d: 16 });
-  for (const t of ["set", "get"]) {
-    if (tests.includes(t)) scenarios.push({ test: t, c: 50, p: 16, d: 1024 });
-  }
-  for (const t of ["set", "get"]) {
-    if (tests.includes(t)) scenarios.push({ test: t, c: 1, p: 1, d: 16 });
-  }
-
-  console.log(
-    `# tsredis vs redis-server ${cli(rd.port, "info", "server").match(/redis_version:(\S+)/)?.[1]}`,
-  );
-  console.log(
-    `rounds=${ROUNDS} requests=${N} (medians; server on core 0, redis-benchmark on core 1)\n`,
-  );
-  console.log(
-    "| test | -c | -P | -d | tsredis rps | redis rps | ratio | tsredis p50/p99 ms | redis p50/p99 ms | tsredis CPU us/req | redis CPU us/req | CPU ratio |",
-  );
-  console.log("|---|---|---|---|---|---|---|---|---|---|---|---|");
   try {
-    for (const sc of scenarios) {
-      const n = sc.c === 1 ? Math.min(N, 20000) : N;
-      const res: Record<string, Sample[]> = { tsredis: [], redis: [] };
-      for (let r = 0; r < ROUNDS; r++) {
-        for (const s of r % 2 === 0 ? [ts, rd] : [rd, ts]) {
-          res[s.name].push(runBench(s, sc.test, sc.c, sc.p, sc.d, n));
-        }
-      }
-      const m = (name: string, k: keyof Sample) => median(res[name].map((x) => x[k]));
-      console.log(
-        `| ${sc.test} | ${sc.c} | ${sc.p} | ${sc.d} | ${fmt(m("tsredis", "rps"))} | ${
-          fmt(m("redis", "rps"))
-        } | ${fmt(m("tsredis", "rps") / m("redis", "rps"), 2)} | ${fmt(m("tsredis", "p50"), 3)}/${
-          fmt(m("tsredis", "p99"), 3)
-        } | ${fmt(m("redis", "p50"), 3)}/${fmt(m("redis", "p99"), 3)} | ${
-          fmt(m("tsredis", "cpuUs"), 2)
-        } | ${fmt(m("redis", "cpuUs"), 2)} | ${
-          fmt(m("tsredis", "cpuUs") / m("redis", "cpuUs"), 2)
-        } |`,
-      );
-    }
-    if (!opt["skip-memory"]) {
-      const keys = Number(opt.keys);
-      console.log(
-        `\nRSS after DEBUG POPULATE ${keys} (MiB): peak right after loading, then settled after 15 s`,
-      );
-      const rows: string[] = [];
-      const peak: Record<string, number> = {};
-      for (const s of [ts, rd]) {
-        cli(s.port, "flushall");
-        const base = rssKiB(s.pid);
-        cli(s.port, "debug", "populate", String(keys));
-        peak[s.name] = rssKiB(s.pid);
-        rows.push(`${s.name}: empty ${fmt(base / 1024)} MiB, dbsize ${cli(s.port, "dbsize")}`);
-      }
-      await new Promise((r) => setTimeout(r, 15000));
-      const settled: Record<string, number> = { tsredis: rssKiB(ts.pid), redis: rssKiB(rd.pid) };
-      for (const r of rows) console.log(`  ${r}`);
-      console.log("| server | peak MiB | settled MiB |\n|---|---|---|");
-      for (const n of ["tsredis", "redis"]) {
-        console.log(`| ${n} | ${fmt(peak[n] / 1024)} | ${fmt(settled[n] / 1024)} |`);
-      }
-      console.log(`settled ratio tsredis/redis: ${fmt(settled.tsredis / settled.redis, 2)}`);
-    }
+    const v = new TextDecoder().decode(
+      new Deno.Command("redis-server", { args: ["--version"], stdout: "piped" }).outputSync()
+        .stdout,
+    ).match(/v=(\S+)/)?.[1];
+    console.log(`# tsredis vs ${REF === "redis" ? `redis-server ${v}` : `tsredis in ${REF_DIR}`}`);
+    await throughput(dir);
+    if (!opt["skip-memory"]) await memory(dir);
   } finally {
-    for (const s of [ts, rd]) {
-      try {
-        s.proc.kill("SIGKILL");
-      } catch { /* gone */ }
-      await s.proc.status;
-    }
+    for (const sig of signals) Deno.removeSignalListener(sig, onSignal);
+    killAll();
+    for (const s of [...started]) await stop(s);
     Deno.removeSync(dir, { recursive: true });
   }
 }

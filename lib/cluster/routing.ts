@@ -95,3 +95,37 @@ export function routeCommand(
   if (n !== st.myself) return `MOVED ${slot} ${preferredEndpoint(n, config)}:${n.port}`;
   return null;
 }
+
+/** Clients blocked on keys (BLPOP, BZPOPMIN ...) whose slot this node no longer serves get
+ * MOVED, or CLUSTERDOWN when the cluster is down or the slot unassigned (Redis's
+ * clusterRedirectBlockedClientIfNeeded, run from the clients cron). */
+export function redirectBlockedClients(
+  st: ClusterState,
+  config: Config,
+  clients: Iterable<Client>,
+): void {
+  for (const c of clients) {
+    const b = c.blocked;
+    if (b === null || b.keys.length === 0) continue;
+    let err: string | null = null;
+    if (st.state !== "ok") err = "CLUSTERDOWN The cluster is down";
+    else {
+      const slot = keyHashSlot(b.keys[0]);
+      let n = st.slots[slot];
+      if (
+        c.readonlyMode && !b.spec.flagSet?.has("write") && st.myself.isReplica &&
+        st.myself.slaveof === n
+      ) n = st.myself;
+      if (n !== st.myself && !st.importingFrom[slot]) {
+        err = n
+          ? `MOVED ${slot} ${preferredEndpoint(n, config)}:${n.port}`
+          : "CLUSTERDOWN Hash slot not served";
+      }
+    }
+    if (err === null) continue;
+    c.server.blocking.unblock(c);
+    c.error(err);
+    if (c.resume) c.resume();
+    else c.flush();
+  }
+}

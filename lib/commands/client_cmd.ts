@@ -13,6 +13,7 @@ import {
 
 export { trackingClients } from "./client_tracking.ts";
 import { E_SYNTAX, parseInteger } from "./util.ts";
+import { statsOnUnblock } from "../server/dispatch.ts";
 
 /** Client class as Redis's getClientType sees it. */
 function clientType(c: Client): "master" | "replica" | "pubsub" | "normal" {
@@ -226,6 +227,8 @@ function clientUnblock(c: Client, argv: string[]): void {
   c.server.blocking.unblock(target);
   if (asError) target.error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
   else st.onTimeout();
+  // Redis 7.0 counts a failed call for either reason (networking.c, CLIENT UNBLOCK).
+  statsOnUnblock(target, st.spec, st.argv, 0, true);
   if (target.resume) target.resume();
   else target.flush();
   c.out.int(1);

@@ -30,6 +30,7 @@ export function resetCommandStats(server: Server): void {
       s.usec = 0;
       s.rejectedCalls = 0;
       s.failedCalls = 0;
+      s.latency = undefined;
     }
   }
 }

@@ -5,10 +5,13 @@ import type { Client } from "../server/client.ts";
 import { HashValue } from "../store/types.ts";
 import { E_NOT_INT, E_SYNTAX, E_WRONGTYPE, globMatch, parseBigInt, parseInteger } from "./util.ts";
 import { LD_ZERO, ldAdd, ldFormatHuman, ldParse } from "./hashes_float.ts";
+import { lookupRead } from "./keys_access.ts";
 
-/** Looks a key up as a hash: the value, undefined when missing, null after a WRONGTYPE reply. */
-function readHash(c: Client, key: string): HashValue | undefined | null {
-  const v = c.db.get(key);
+/** Looks a key up as a hash: the value, undefined when missing, null after a WRONGTYPE reply.
+ * Read commands (the default) count keyspace hits/misses and emit "keymiss" (lookupKeyRead);
+ * `write` is lookupKeyWrite, which does neither. */
+function readHash(c: Client, key: string, write = false): HashValue | undefined | null {
+  const v = write ? c.db.get(key) : lookupRead(c, key);
   if (v === undefined || v instanceof HashValue) return v;
   c.error(E_WRONGTYPE);
   return null;
@@ -68,7 +71,7 @@ function hsetGeneric(c: Client, argv: string[], name: string): void {
 
 function hsetnx(c: Client, argv: string[]): void {
   const key = argv[1];
-  const v = readHash(c, key);
+  const v = readHash(c, key, true);
   if (v === null) return;
   if (v !== undefined && v.m.has(argv[2])) return c.out.int(0);
   const h = writeHash(c, key)!;
@@ -94,7 +97,7 @@ function hmget(c: Client, argv: string[]): void {
 
 function hdel(c: Client, argv: string[]): void {
   const key = argv[1];
-  const h = readHash(c, key);
+  const h = readHash(c, key, true);
   if (h === null) return;
   if (h === undefined) return c.out.int(0);
   let deleted = 0;

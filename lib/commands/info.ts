@@ -4,6 +4,8 @@ import { cmd, type CommandSpec } from "./types.ts";
 import type { Client } from "../server/client.ts";
 import { type Server, TSREDIS_VERSION, VERSION } from "../server/server.ts";
 import { trackingClients } from "./client_cmd.ts";
+import { latencyLine } from "../server/latency.ts";
+import { migrateCachedSockets } from "./migrate.ts";
 
 /** 40 random hex chars, like Redis's getRandomHexChars (run ids, replication ids). */
 export function randomHex40(): string {
@@ -272,7 +274,7 @@ function statsSection(s: Server): string[] {
     `pubsubshard_channels:${s.pubsub.shardChannels.size}`,
     `latest_fork_usec:0`,
     `total_forks:0`,
-    `migrate_cached_sockets:0`,
+    `migrate_cached_sockets:${migrateCachedSockets()}`,
     `slave_expires_tracked_keys:0`,
     `active_defrag_hits:0`,
     `active_defrag_misses:0`,
@@ -346,6 +348,22 @@ function commandstatsSection(s: Server): string[] {
   return out;
 }
 
+function latencystatsSection(s: Server): string[] {
+  const out: string[] = [];
+  if (!s.config.bool("latency-tracking")) return out;
+  const percentiles = (s.config.get("latency-tracking-info-percentiles") as string[]).map(Number);
+  const visit = (specs: Iterable<CommandSpec>) => {
+    for (const c of specs) {
+      if (c.latency && c.latency.total > 0) {
+        out.push(latencyLine(c.fullname!.replace(/[#:\r\n]/g, "_"), c.latency, percentiles));
+      }
+      if (c.subcommands) visit(c.subcommands.values());
+    }
+  };
+  visit(s.commands.values());
+  return out;
+}
+
 function errorstatsSection(s: Server): string[] {
   return [...s.stats.errors.entries()]
     .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
@@ -374,7 +392,7 @@ const SECTIONS: [string, string, (s: Server) => string[]][] = [
   ["modules", "Modules", () => []],
   ["commandstats", "Commandstats", commandstatsSection],
   ["errorstats", "Errorstats", errorstatsSection],
-  ["latencystats", "Latencystats", () => []],
+  ["latencystats", "Latencystats", latencystatsSection],
   ["cluster", "Cluster", (s) => [`cluster_enabled:${s.config.bool("cluster-enabled") ? 1 : 0}`]],
   ["keyspace", "Keyspace", keyspaceSection],
 ];

@@ -75,7 +75,7 @@ function lmoveGeneric(
   to: boolean,
   rewrite: string[] | null,
 ): void {
-  const src = readList(c, argv[1]);
+  const src = readList(c, argv[1], true);
   if (src === null) return;
   if (src === undefined || src.length === 0) return c.out.null();
   if (!moveElement(c, c.dbIndex, argv[1], src, argv[2], from, to)) return;
@@ -100,7 +100,7 @@ export function rpoplpush(c: Client, argv: string[]): void {
 /** Pops from the first non-empty list of keys, replying [key, [elements]]; false when none. */
 function mpopFirst(c: Client, keys: string[], head: boolean, count: number): boolean | null {
   for (const key of keys) {
-    const l = readList(c, key);
+    const l = readList(c, key, true);
     if (l === null) return null;
     if (l === undefined || l.length === 0) continue;
     c.db.getForWrite(key);
@@ -167,7 +167,7 @@ function blockingPop(
     if (r !== false) return;
   } else {
     for (const key of keys) {
-      const l = readList(c, key);
+      const l = readList(c, key, true);
       if (l === null) return;
       if (l === undefined || l.length === 0) continue;
       c.db.getForWrite(key);
@@ -239,7 +239,7 @@ function blmoveGeneric(
   if (deadline === null) return;
   const srcKey = argv[1];
   const dstKey = argv[2];
-  const src = readList(c, srcKey);
+  const src = readList(c, srcKey, true);
   if (src === null) return;
   const brpoplpush = argv.length === 4;
   const fromWord = from ? "LEFT" : "RIGHT";

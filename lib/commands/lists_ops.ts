@@ -10,10 +10,13 @@ import {
   E_WRONGTYPE,
   parseInteger,
 } from "./util.ts";
+import { lookupRead } from "./keys_access.ts";
 
-/** Looks a key up as a list: the value, undefined when missing, null after a WRONGTYPE reply. */
-export function readList(c: Client, key: string): ListValue | undefined | null {
-  const v = c.db.get(key);
+/** Looks a key up as a list: the value, undefined when missing, null after a WRONGTYPE reply.
+ * Read commands (the default) count keyspace hits/misses and emit "keymiss" (lookupKeyRead);
+ * `write` is lookupKeyWrite, which does neither. */
+export function readList(c: Client, key: string, write = false): ListValue | undefined | null {
+  const v = write ? c.db.get(key) : lookupRead(c, key);
   if (v === undefined || v instanceof ListValue) return v;
   c.error(E_WRONGTYPE);
   return null;
@@ -107,7 +110,7 @@ function popGeneric(c: Client, argv: string[], head: boolean): void {
     count = n;
   }
   const key = argv[1];
-  const l = readList(c, key);
+  const l = readList(c, key, true);
   if (l === null) return;
   if (l === undefined) return hasCount ? c.out.nullArray() : c.out.null();
   if (hasCount && count === 0) return c.out.array(0);
@@ -147,7 +150,7 @@ export function lindex(c: Client, argv: string[]): void {
 /** LSET key index element */
 export function lset(c: Client, argv: string[]): void {
   const key = argv[1];
-  const l = readList(c, key);
+  const l = readList(c, key, true);
   if (l === null) return;
   if (l === undefined) return c.error(E_NO_KEY);
   let i = parseLong(c, argv[2]);
@@ -188,7 +191,7 @@ export function ltrim(c: Client, argv: string[]): void {
   let end = parseLong(c, argv[3]);
   if (end === null) return;
   const key = argv[1];
-  const l = readList(c, key);
+  const l = readList(c, key, true);
   if (l === null) return;
   if (l === undefined) return c.out.status("OK");
   const len = l.length;
@@ -221,7 +224,7 @@ export function lrem(c: Client, argv: string[]): void {
   const count = parseLong(c, argv[2]);
   if (count === null) return;
   const key = argv[1];
-  const l = readList(c, key);
+  const l = readList(c, key, true);
   if (l === null) return;
   if (l === undefined) return c.out.int(0);
   const ele = argv[3];
@@ -255,7 +258,7 @@ export function linsert(c: Client, argv: string[]): void {
   const where = argv[2].toLowerCase();
   if (where !== "after" && where !== "before") return c.error(E_SYNTAX);
   const key = argv[1];
-  const l = readList(c, key);
+  const l = readList(c, key, true);
   if (l === null) return;
   if (l === undefined) return c.out.int(0);
   const pivot = argv[3];

@@ -60,7 +60,7 @@ function dump(c: Client, argv: string[]): void {
   c.out.bulk(bytesLatin1(createDumpPayload(v, persistenceOf(c.server).encodeOptions())));
 }
 
-function restore(c: Client, argv: string[]): void {
+export function restore(c: Client, argv: string[]): void {
   const s = c.server;
   let replace = false;
   let absttl = false;

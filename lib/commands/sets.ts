@@ -64,7 +64,7 @@ function sadd(c: Client, argv: string[]): void {
 
 function srem(c: Client, argv: string[]): void {
   const key = argv[1];
-  const v = readSet(c, key);
+  const v = readSet(c, key, true);
   if (v === null) return;
   if (v === undefined) return c.out.int(0);
   let deleted = 0;
@@ -140,7 +140,7 @@ function spopWithCount(c: Client, argv: string[]): void {
   const count = parseInteger(argv[2]);
   if (count === null || count < 0) return c.error("ERR value is out of range, must be positive");
   const key = argv[1];
-  const v = readSet(c, key);
+  const v = readSet(c, key, true);
   if (v === null) return;
   if (v === undefined || count === 0) return c.out.set(0);
   const db = c.db;
@@ -191,7 +191,7 @@ function spop(c: Client, argv: string[]): void {
   if (argv.length === 3) return spopWithCount(c, argv);
   if (argv.length > 3) return c.error(E_SYNTAX);
   const key = argv[1];
-  const v = readSet(c, key);
+  const v = readSet(c, key, true);
   if (v === null) return;
   if (v === undefined) return c.out.null();
   c.db.getForWrite(key);

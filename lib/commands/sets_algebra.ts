@@ -5,6 +5,7 @@
 import type { Client } from "../server/client.ts";
 import { SetValue } from "../store/types.ts";
 import { E_SYNTAX, E_WRONGTYPE, parseInteger } from "./util.ts";
+import { lookupRead } from "./keys_access.ts";
 
 /** True for strings an intset can hold (string2ll succeeds: canonical, in int64 range). */
 export function isIntMember(s: string): boolean {
@@ -39,9 +40,11 @@ export function maxIntset(c: Client): number {
   return c.server.config.int("set-max-intset-entries");
 }
 
-/** Looks a key up as a set: the value, undefined when missing, null after a WRONGTYPE reply. */
-export function readSet(c: Client, key: string): SetValue | undefined | null {
-  const v = c.db.get(key);
+/** Looks a key up as a set: the value, undefined when missing, null after a WRONGTYPE reply.
+ * Read commands (the default) count keyspace hits/misses and emit "keymiss" (lookupKeyRead);
+ * `write` is lookupKeyWrite, which does neither. */
+export function readSet(c: Client, key: string, write = false): SetValue | undefined | null {
+  const v = write ? c.db.get(key) : lookupRead(c, key);
   if (v === undefined || v instanceof SetValue) return v;
   c.error(E_WRONGTYPE);
   return null;

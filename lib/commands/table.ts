@@ -18,6 +18,8 @@ import { commands as info } from "./info.ts";
 import { commands as persistence } from "./persistence.ts";
 import { commands as cluster } from "./cluster.ts";
 import { commands as replication } from "./replication.ts";
+import { commands as sort } from "./sort.ts";
+import { commands as migrate } from "./migrate.ts";
 
 /** All command specs of every family. */
 export function allCommands(): CommandSpec[] {
@@ -39,5 +41,7 @@ export function allCommands(): CommandSpec[] {
     ...persistence,
     ...cluster,
     ...replication,
+    ...sort,
+    ...migrate,
   ];
 }

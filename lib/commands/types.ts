@@ -1,6 +1,7 @@
 // The shape of a command table entry. One entry drives dispatch, COMMAND INFO/DOCS,
 // cluster routing (key positions), MULTI queuing and replication (the write flag).
 import type { Client } from "../server/client.ts";
+import type { LatencyHistogram } from "../server/latency.ts";
 
 /** Command flags, as Redis 7.0 names them in COMMAND INFO. */
 export type CommandFlag =
@@ -77,6 +78,8 @@ export interface CommandSpec {
   usec?: number;
   rejectedCalls?: number;
   failedCalls?: number;
+  /** INFO latencystats histogram, created by the first tracked call. */
+  latency?: LatencyHistogram;
 }
 
 /** Shorthand to build a spec. */

@@ -47,8 +47,15 @@ export function parseFloatStrict(s: string): number | null {
 
 /** Glob-style pattern match, like Redis's stringmatchlen (supports * ? [..] [^..] \\x). */
 export function globMatch(pattern: string, str: string, nocase = false): boolean {
-  return matchAt(pattern, 0, str, 0, nocase, 0);
+  return matchAt(pattern, 0, str, 0, nocase, 0) === MATCH;
 }
+
+const MATCH = 1;
+const NO_MATCH = 0;
+/** The rest of the pattern after a '*' matched nowhere in the rest of the string: no longer
+ * match of an earlier '*' can help either, so every enclosing '*' loop gives up (Redis's
+ * skipLongerMatches, which keeps patterns like a*a*a*...b linear). */
+const GIVE_UP = -1;
 
 function matchAt(
   p: string,
@@ -57,23 +64,24 @@ function matchAt(
   si: number,
   nocase: boolean,
   depth: number,
-): boolean {
-  if (depth > 1000) return false;
+): number {
+  if (depth > 1000) return NO_MATCH;
   const eq = (a: string, b: string) => nocase ? a.toLowerCase() === b.toLowerCase() : a === b;
   while (pi < p.length) {
     const c = p[pi];
     if (c === "*") {
       while (p[pi + 1] === "*") pi++;
-      if (pi + 1 === p.length) return true;
+      if (pi + 1 === p.length) return MATCH;
       for (let k = si; k <= s.length; k++) {
-        if (matchAt(p, pi + 1, s, k, nocase, depth + 1)) return true;
+        const r = matchAt(p, pi + 1, s, k, nocase, depth + 1);
+        if (r !== NO_MATCH) return r;
       }
-      return false;
+      return GIVE_UP;
     } else if (c === "?") {
-      if (si >= s.length) return false;
+      if (si >= s.length) return NO_MATCH;
       si++;
     } else if (c === "[") {
-      if (si >= s.length) return false;
+      if (si >= s.length) return NO_MATCH;
       pi++;
       const not = p[pi] === "^";
       if (not) pi++;
@@ -106,19 +114,19 @@ function matchAt(
         pi++;
       }
       if (not) match = !match;
-      if (!match) return false;
+      if (!match) return NO_MATCH;
       si++;
     } else if (c === "\\" && pi + 1 < p.length) {
       pi++;
-      if (si >= s.length || !eq(p[pi], s[si])) return false;
+      if (si >= s.length || !eq(p[pi], s[si])) return NO_MATCH;
       si++;
     } else {
-      if (si >= s.length || !eq(c, s[si])) return false;
+      if (si >= s.length || !eq(c, s[si])) return NO_MATCH;
       si++;
     }
     pi++;
   }
-  return si === s.length;
+  return si === s.length ? MATCH : NO_MATCH;
 }
 
 /** Encodes a JS (UTF-16) string as a latin1 byte string holding its UTF-8 bytes. */

@@ -75,7 +75,7 @@ function zaddGeneric(c: Client, argv: string[], baseFlags: number): void {
     }
   }
   const key = argv[1];
-  let z = lookupZset(c, key);
+  let z = lookupZset(c, key, true);
   if (z === null) return;
   let added = 0;
   let updated = 0;
@@ -127,7 +127,7 @@ function zaddGeneric(c: Client, argv: string[], baseFlags: number): void {
 /** ZREM key member [member ...] */
 export function zremCmd(c: Client, argv: string[]): void {
   const key = argv[1];
-  const z = lookupZset(c, key);
+  const z = lookupZset(c, key, true);
   if (z === null) return;
   if (z === undefined) return c.out.int(0);
   let deleted = 0;

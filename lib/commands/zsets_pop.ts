@@ -27,7 +27,7 @@ function genericZpop(
   let z: ZSetValue | undefined;
   let key = "";
   for (const k of keys) {
-    const v = lookupZset(c, k);
+    const v = lookupZset(c, k, true);
     if (v === null) return null;
     if (v === undefined) continue;
     z = v;
@@ -114,7 +114,7 @@ function blockingZpop(
   const deadline = parseTimeout(c, timeoutArg);
   if (deadline === null) return;
   for (const key of keys) {
-    const z = lookupZset(c, key);
+    const z = lookupZset(c, key, true);
     if (z === null) return;
     if (z === undefined || z.size === 0) continue;
     const p = genericZpop(c, [key], where, true, count, nested, nested);

@@ -256,7 +256,7 @@ function zremrangeGeneric(c: Client, argv: string[], rangeType: number): void {
     lmax = lmin && parseLexBound(argv[3]);
     if (!lmin || !lmax) return c.error(E_LEX_RANGE);
   }
-  const z = lookupZset(c, key);
+  const z = lookupZset(c, key, true);
   if (z === null) return;
   if (z === undefined) return c.out.int(0);
   let s: number;

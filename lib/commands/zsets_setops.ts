@@ -12,6 +12,7 @@ import {
   replyPairsHeader,
   storeResult,
 } from "./zsets_util.ts";
+import { lookupRead } from "./keys_access.ts";
 
 const UNION = 0, INTER = 1, DIFF = 2;
 const SUM = 0, MIN = 1, MAX = 2;
@@ -70,7 +71,7 @@ function zsetOps(
   const src: Src[] = new Array(setnum);
   let j = numkeysIdx + 1;
   for (let i = 0; i < setnum; i++, j++) {
-    const v = c.db.get(argv[j]);
+    const v = lookupRead(c, argv[j]);
     const e: Src = { z: null, s: null, size: 0, weight: 1 };
     if (v !== undefined) {
       if (!isZsetOrSet(v)) return c.error(E_WRONGTYPE);

@@ -4,6 +4,7 @@ import type { Client } from "../server/client.ts";
 import type { Value } from "../store/types.ts";
 import { type LexBound, ZSetValue } from "../store/zset.ts";
 import { E_TIMEOUT_NEGATIVE, E_TIMEOUT_NOT_FLOAT, E_WRONGTYPE } from "./util.ts";
+import { lookupRead } from "./keys_access.ts";
 
 /** Result of a strtod emulation: the value, where parsing stopped, and whether errno would be ERANGE. */
 export interface StrtodResult {
@@ -213,9 +214,11 @@ export function parseTimeout(c: Client, s: string): number | null {
   return ms > 0 ? Date.now() + ms : 0;
 }
 
-/** Looks a key up as a sorted set: the value, undefined when missing, null after a WRONGTYPE reply. */
-export function lookupZset(c: Client, key: string): ZSetValue | undefined | null {
-  const v = c.db.get(key);
+/** Looks a key up as a sorted set: the value, undefined when missing, null after a WRONGTYPE reply.
+ * Read commands (the default) count keyspace hits/misses and emit "keymiss" (lookupKeyRead);
+ * `write` is lookupKeyWrite, which does neither. */
+export function lookupZset(c: Client, key: string, write = false): ZSetValue | undefined | null {
+  const v = write ? c.db.get(key) : lookupRead(c, key);
   if (v === undefined) return undefined;
   if (typeof v === "string" || v.type !== "zset") {
     c.error(E_WRONGTYPE);

@@ -2,6 +2,7 @@
 // types, defaults and bounds. It drives the config file parser, command-line flags, TOML,
 // CONFIG GET/SET/REWRITE and INFO, so they cannot drift apart.
 import { normalizeKeyspaceEvents } from "../server/pubsub.ts";
+import { formatPercentile } from "../server/latency.ts";
 
 const INT_MAX = 2147483647;
 const LLONG_MAX = Number.MAX_SAFE_INTEGER;
@@ -225,11 +226,27 @@ const special: Directive[] = [
     type: "special",
     multiArg: true,
     default: ["50", "99", "99.9"],
-    parse: (a) =>
-      a.every((x) => /^[0-9.]+$/.test(x))
-        ? a
-        : new Error("latency-tracking-info-percentiles must be floats"),
-    format: (v) => (v as string[]).map((x) => String(Number(x))).join(" "),
+    // Kept as Redis prints them ("%f" without trailing zeros); a single "" means none.
+    parse: (a) => {
+      if (a.length === 1 && a[0] === "") return [];
+      const out: string[] = [];
+      for (const x of a) {
+        const p = /^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/.test(x)
+          ? Number(x)
+          : NaN;
+        if (Number.isNaN(p)) {
+          return new Error("Invalid latency-tracking-info-percentiles parameters");
+        }
+        if (p > 100 || p < 0) {
+          return new Error(
+            "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]",
+          );
+        }
+        out.push(formatPercentile(p));
+      }
+      return out;
+    },
+    format: (v) => (v as string[]).join(" "),
   },
 ];
 

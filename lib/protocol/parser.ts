@@ -1,7 +1,7 @@
 // Incremental RESP request parser: multibulk (`*N\r\n$len\r\n...`) and inline commands.
 // Mirrors Redis's processMultibulkBuffer/processInlineBuffer, including their error texts.
 import { Buffer } from "node:buffer";
-import { latin1Slice } from "./bytes.ts";
+import { latin1Decode, latin1Slice } from "./bytes.ts";
 
 /** Largest inline request or count line Redis buffers before refusing it. */
 export const PROTO_INLINE_MAX_SIZE = 64 * 1024;
@@ -38,8 +38,9 @@ export class RespParser {
     return this.end - this.start;
   }
 
-  /** Returns a writable region of at least `min` bytes at the end of the buffer. */
-  space(min = 16 * 1024): Buffer {
+  /** Returns a writable region of at least `min` bytes at the end of the buffer (a plain
+   * Uint8Array view: Buffer#subarray goes through the slower species constructor). */
+  space(min = 16 * 1024): Uint8Array {
     // A partially received big argument gets room for all of it at once.
     if (this.bulk > 0) min = Math.max(min, this.bulk + 2 - (this.end - this.start));
     if (this.start === this.end) this.start = this.end = 0;
@@ -55,7 +56,8 @@ export class RespParser {
       this.start = 0;
       this.end = live;
     }
-    return this.buf.subarray(this.end);
+    const b = this.buf;
+    return new Uint8Array(b.buffer, b.byteOffset + this.end, b.length - this.end);
   }
 
   /** Appends bytes (used by tests and by non-socket feeders). */
@@ -79,13 +81,8 @@ export class RespParser {
           return cmd;
         }
       }
-      const done = this.parseBulks();
-      if (done) {
-        const argv = this.argv;
-        this.argv = [];
-        return argv;
-      }
-      return null;
+      // parseMultibulkHeader gives every command a fresh argv array.
+      return this.parseBulks() ? this.argv : null;
     }
     return null;
   }
@@ -101,6 +98,24 @@ export class RespParser {
   }
 
   private parseMultibulkHeader(): boolean {
+    // Fast path: `*<1..9 digits>\r\n` (no leading zero) with both CR and LF buffered.
+    const buf = this.buf;
+    const st = this.start;
+    let j = st + 1;
+    let v = 0;
+    if (buf[j] !== 48 /* 0 */) {
+      for (; j < this.end && j - st <= 9; j++) {
+        const d = buf[j] - 48;
+        if (d < 0 || d > 9) break;
+        v = v * 10 + d;
+      }
+    }
+    if (j > st + 1 && j + 1 < this.end && buf[j] === 13 && (v <= 10 || !this.authRequired())) {
+      this.start = j + 2;
+      this.multibulk = v;
+      this.argv = [];
+      return true;
+    }
     const cr = this.findCR(this.start);
     if (cr === -1) {
       if (this.end - this.start > PROTO_INLINE_MAX_SIZE) {
@@ -133,41 +148,72 @@ export class RespParser {
     const buf = this.buf;
     while (this.multibulk > 0) {
       if (this.bulk === -1) {
-        const cr = this.findCR(this.start);
-        if (cr === -1) {
-          if (this.end - this.start > PROTO_INLINE_MAX_SIZE) {
-            this.fail("ERR Protocol error: too big bulk count string", "too big bulk count string");
+        // Fast path: a well-formed `$<1..10 digits>\r\n` header with both CR and LF buffered.
+        // Anything else (leading zeros, signs, errors, partial headers) takes the exact path.
+        const st = this.start;
+        const end = this.end;
+        let j = st + 1;
+        let v = 0;
+        if (buf[st] === 36 /* $ */ && buf[j] !== 48 /* 0 */) {
+          for (; j < end && j - st <= 10; j++) {
+            const d = buf[j] - 48;
+            if (d < 0 || d > 9) break;
+            v = v * 10 + d;
           }
-          return false;
         }
-        if (cr + 1 >= this.end) return false;
-        if (buf[this.start] !== 36 /* $ */) {
-          this.fail(
-            `ERR Protocol error: expected '$', got '${String.fromCharCode(buf[this.start])}'`,
-            "expected $ but got something else",
-          );
-          return false;
-        }
-        const ll = parseLL(buf, this.start + 1, cr);
-        if (ll === null || ll < 0 || (!this.isMaster && ll > this.maxBulkLen)) {
-          this.fail("ERR Protocol error: invalid bulk length", "invalid bulk length");
-          return false;
-        }
-        if (ll > 16384 && this.authRequired()) {
-          this.fail("ERR Protocol error: unauthenticated bulk length", "unauth bulk length");
-          return false;
-        }
-        this.start = cr + 2;
-        this.bulk = ll;
+        if (
+          j > st + 1 && j + 1 < end && buf[j] === 13 && j - st <= 10 && v <= this.maxBulkLen &&
+          (v <= 16384 || !this.authRequired())
+        ) {
+          this.start = j + 2;
+          this.bulk = v;
+        } else if (!this.parseBulkHeader()) return false;
       }
-      if (this.end - this.start < this.bulk + 2) {
+      const st = this.start;
+      const n = this.bulk;
+      if (this.end - st < n + 2) {
         return false;
       }
-      this.argv.push(latin1Slice(this.buf, this.start, this.start + this.bulk));
-      this.start += this.bulk + 2;
+      this.argv.push(
+        this.argv.length === 0 ? commandName(buf, st, n) : latin1Decode(buf, st, st + n),
+      );
+      this.start = st + n + 2;
       this.bulk = -1;
       this.multibulk--;
     }
+    return true;
+  }
+
+  /** Parses a `$len` header the exact way (errors included); false when more input is needed or
+   * on error. */
+  private parseBulkHeader(): boolean {
+    const buf = this.buf;
+    const cr = this.findCR(this.start);
+    if (cr === -1) {
+      if (this.end - this.start > PROTO_INLINE_MAX_SIZE) {
+        this.fail("ERR Protocol error: too big bulk count string", "too big bulk count string");
+      }
+      return false;
+    }
+    if (cr + 1 >= this.end) return false;
+    if (buf[this.start] !== 36 /* $ */) {
+      this.fail(
+        `ERR Protocol error: expected '$', got '${String.fromCharCode(buf[this.start])}'`,
+        "expected $ but got something else",
+      );
+      return false;
+    }
+    const ll = parseLL(buf, this.start + 1, cr);
+    if (ll === null || ll < 0 || (!this.isMaster && ll > this.maxBulkLen)) {
+      this.fail("ERR Protocol error: invalid bulk length", "invalid bulk length");
+      return false;
+    }
+    if (ll > 16384 && this.authRequired()) {
+      this.fail("ERR Protocol error: unauthenticated bulk length", "unauth bulk length");
+      return false;
+    }
+    this.start = cr + 2;
+    this.bulk = ll;
     return true;
   }
 
@@ -200,6 +246,22 @@ export class RespParser {
     this.start = nl + 1;
     return args;
   }
+}
+
+/** Recently seen command names (argv[0]), so a pipeline of SETs decodes "SET" once and every
+ * lookup reuses one string whose hash V8 has already computed. */
+const NAMES: (string | undefined)[] = new Array(256);
+
+function commandName(buf: Uint8Array, s: number, n: number): string {
+  if (n === 0 || n > 16) return latin1Decode(buf as Buffer, s, s + n);
+  const h = (n * 31 + buf[s] * 7 + buf[s + n - 1] * 3 + buf[s + (n >> 1)]) & 255;
+  const hit = NAMES[h];
+  if (hit !== undefined && hit.length === n) {
+    let i = 0;
+    while (i < n && hit.charCodeAt(i) === buf[s + i]) i++;
+    if (i === n) return hit;
+  }
+  return NAMES[h] = latin1Decode(buf as Buffer, s, s + n);
 }
 
 /** Parses a signed decimal integer in buf[from,to) the way Redis's string2ll does. */

@@ -36,6 +36,8 @@ export function formatHumanDouble(d: number): string {
   return s;
 }
 
+const encoder = new TextEncoder();
+
 /** A RESP reply sink; `resp` selects protocol 2 or 3 encodings. */
 export class ReplyBuffer {
   buf: Buffer;
@@ -74,11 +76,17 @@ export class ReplyBuffer {
   }
 
   /** Writes latin1 text at p (room reserved); returns the end. A JS loop beats the native
-   * latin1Write call by ~10x for the short strings replies are mostly made of. */
+   * latin1Write call by ~10x for the short strings replies are mostly made of; longer ones go
+   * through TextEncoder.encodeInto, which is exact for ASCII (checked: it then reads every char
+   * into exactly n bytes) and several times faster than either. */
   private put(s: string, p: number): number {
     const n = s.length;
-    if (n > 2048) return p + latin1Write(this.buf, s, p);
     const buf = this.buf;
+    if (n > 32) {
+      const view = new Uint8Array(buf.buffer, buf.byteOffset + p, n);
+      if (encoder.encodeInto(s, view).read === n) return p + n;
+      if (n > 2048) return p + latin1Write(buf, s, p);
+    }
     for (let i = 0; i < n; i++) buf[p++] = s.charCodeAt(i);
     return p;
   }

@@ -1,6 +1,7 @@
 // Blocked clients (BLPOP, BLMOVE, BZPOPMIN ...): a FIFO of clients per db/key, woken when a
 // write makes the key ready, and timed out by the cron.
 import type { BlockState, Client } from "./client.ts";
+import { statsOnUnblock } from "./dispatch.ts";
 
 /** Tracks which clients wait on which keys. */
 export class Blocking {
@@ -54,7 +55,11 @@ export class Blocking {
         for (const c of [...q]) {
           const st = c.blocked;
           if (!st) continue;
+          const errors = c.server.stats.totalErrorReplies;
+          const t0 = performance.now();
           if (st.retry(key)) {
+            const usec = (performance.now() - t0) * 1000;
+            statsOnUnblock(c, st.spec, st.argv, usec, c.server.stats.totalErrorReplies !== errors);
             this.unblock(c);
             if (c.resume) c.resume();
             else c.flush();

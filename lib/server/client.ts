@@ -43,7 +43,9 @@ export class Client {
   name = "";
   dbIndex = 0;
   db: Db;
-  authenticated = false;
+  /** Connections made while no password is set are authenticated (the nopass default user),
+   * and stay so when one is set later, as in Redis. */
+  authenticated: boolean;
   createdAt = Date.now();
   lastInteraction = Date.now();
   lastCmd = "NULL";
@@ -96,6 +98,7 @@ export class Client {
     public fd = -1,
   ) {
     this.db = server.dbs[0];
+    this.authenticated = server.config.str("requirepass") === "";
   }
 
   get resp(): 2 | 3 {
@@ -142,9 +145,14 @@ export class Client {
     try {
       while (this.out.len > 0 && !this.closed) {
         const n = this.out.len;
-        const chunk = this.out.buf.subarray(0, n);
-        let off = 0;
-        while (off < n) off += await this.transport!.write(chunk.subarray(off));
+        const buf = this.out.buf;
+        // A plain Uint8Array view: Buffer#subarray goes through the species constructor.
+        let off = await this.transport!.write(new Uint8Array(buf.buffer, buf.byteOffset, n));
+        while (off < n) {
+          off += await this.transport!.write(
+            new Uint8Array(buf.buffer, buf.byteOffset + off, n - off),
+          );
+        }
         this.netOut += n;
         this.server.stats.netOutput += n;
         this.out.consume(n);
@@ -153,9 +161,11 @@ export class Client {
       this.close();
     } finally {
       this.writing = false;
-      const waiters = this.onDrain;
-      this.onDrain = [];
-      for (const w of waiters) w();
+      if (this.onDrain.length > 0) {
+        const waiters = this.onDrain;
+        this.onDrain = [];
+        for (const w of waiters) w();
+      }
     }
     if (this.closeAfterReply) this.close();
   }

@@ -2,8 +2,9 @@
 // execute, one write. Protected mode and maxclients are enforced at accept time.
 import { Client } from "./client.ts";
 import type { Server } from "./server.ts";
-import { mustWaitForPause, processCommand } from "./dispatch.ts";
+import { beginBatch, endBatch, mustWaitForPause, processCommand } from "./dispatch.ts";
 import { log } from "../log.ts";
+import { installMemoryReducer } from "./memory.ts";
 
 /** Formats a socket address like Redis ("127.0.0.1:6379", "::1:6379"). */
 export function formatAddr(a: Deno.Addr): string {
@@ -36,7 +37,11 @@ export function listenAll(server: Server, port: number, binds: string[]): Deno.L
     } catch (e) {
       const wildcardPair = (hostname === "::" || hostname === "0.0.0.0") && out.length > 0;
       if (e instanceof Deno.errors.AddrInUse && wildcardPair) continue; // dual-stack :: covers 0.0.0.0
-      log.warning(`Warning: Could not create server TCP listening socket ${b}:${port}: ${(e as Error).message}`);
+      log.warning(
+        `Warning: Could not create server TCP listening socket ${b}:${port}: ${
+          (e as Error).message
+        }`,
+      );
       if (!optional) failed = true;
     }
   }
@@ -46,6 +51,7 @@ export function listenAll(server: Server, port: number, binds: string[]): Deno.L
   }
   for (const l of out) acceptLoop(server, l);
   currentListeners = out;
+  installMemoryReducer(server);
   return out;
 }
 
@@ -83,7 +89,11 @@ export function relisten(
       Deno.listen({ hostname: b, port: 0 }).close();
     } catch (e) {
       if (raw.startsWith("-")) continue;
-      log.warning(`Warning: Could not create server TCP listening socket ${b}:${port}: ${(e as Error).message}`);
+      log.warning(
+        `Warning: Could not create server TCP listening socket ${b}:${port}: ${
+          (e as Error).message
+        }`,
+      );
       return false;
     }
   }
@@ -122,7 +132,9 @@ async function handleConnection(server: Server, conn: Deno.Conn): Promise<void> 
   server.stats.totalConnections++;
   if (server.clients.size >= cfg.int("maxclients")) {
     server.stats.rejectedConnections++;
-    await conn.write(new TextEncoder().encode("-ERR max number of clients reached\r\n")).catch(() => {});
+    await conn.write(new TextEncoder().encode("-ERR max number of clients reached\r\n")).catch(
+      () => {},
+    );
     conn.close();
     return;
   }
@@ -140,12 +152,17 @@ async function handleConnection(server: Server, conn: Deno.Conn): Promise<void> 
 }
 
 /** The read-parse-execute-write loop shared by client and master connections. */
-export async function serveClient(c: Client, conn: { read(b: Uint8Array): Promise<number | null> }): Promise<void> {
+export async function serveClient(
+  c: Client,
+  conn: { read(b: Uint8Array): Promise<number | null> },
+): Promise<void> {
   const server = c.server;
   const p = c.parser;
   p.authRequired = () => !c.authenticated && server.config.str("requirepass") !== "";
   c.resume = () => {
-    processInput(c).then(() => c.flush());
+    const waiting = processInput(c);
+    if (waiting) waiting.then(() => c.flush());
+    else c.flush();
   };
   try {
     while (!c.closed) {
@@ -156,12 +173,13 @@ export async function serveClient(c: Client, conn: { read(b: Uint8Array): Promis
       p.end += n;
       c.netIn += n;
       server.stats.netInput += n;
-      await processInput(c);
+      const waiting = processInput(c);
+      if (waiting) await waiting;
       if (p.pending > server.config.int("client-query-buffer-limit")) {
         log.warning(`Closing client that reached max query buffer length (qbuf=${p.pending})`);
         break;
       }
-      await c.flush();
+      if (c.out.len > 0 || c.closeAfterReply) await c.flush();
     }
   } catch {
     // connection reset
@@ -169,40 +187,79 @@ export async function serveClient(c: Client, conn: { read(b: Uint8Array): Promis
   c.close();
 }
 
-/** Executes every complete command buffered for the client. */
-export async function processInput(c: Client): Promise<void> {
-  const p = c.parser;
-  while (!c.closed && !c.closeAfterReply) {
-    if (c.blocked) return; // resumes when unblocked: remaining input stays buffered
-    const argv = p.next();
-    if (argv === null) {
-      if (p.error) {
-        c.error(p.error.reply);
-        log.verbose(`Protocol error (${p.error.reason}) from client: id=${c.id} addr=${c.addr}`);
-        c.closeAfterReply = true;
-      }
-      return;
-    }
-    while (mustWaitForPause(c, argv)) {
+/** Executes every complete command buffered for the client. Runs synchronously and returns
+ * undefined, unless a command has to wait for CLIENT PAUSE: then the returned promise settles
+ * once the rest of the input ran. */
+export function processInput(c: Client): Promise<void> | undefined {
+  const waiting = runInput(c, null);
+  return waiting === null ? undefined : waitForPause(c, waiting);
+}
+
+async function waitForPause(c: Client, argv: string[]): Promise<void> {
+  let next: string[] | null = argv;
+  while (next !== null) {
+    while (mustWaitForPause(c, next)) {
       await c.flush();
       await new Promise((r) => setTimeout(r, 10));
       if (c.closed) return;
     }
-    const wasSkip = c.skipNext;
-    const wasOff = c.replyMode === "off";
-    const before = c.out.len;
-    if (wasSkip || wasOff) c.pushKeep = [];
-    processCommand(c, argv);
-    const keep = c.pushKeep;
-    c.pushKeep = null;
-    // Like Redis, CLIENT REPLY ON and RESET issued while replies are off still get their reply.
-    if (wasSkip || (wasOff && c.replyMode === "off")) {
-      // Pub/Sub pushes (subscribe confirmations, messages to itself) bypass CLIENT REPLY, as in Redis.
-      const kept = (keep ?? []).filter(([a]) => a >= before)
-        .map(([a, b]) => new Uint8Array(c.out.buf.subarray(a, b)));
-      c.out.len = before;
-      for (const k of kept) c.out.rawBytes(k);
-      if (wasSkip) c.skipNext = false;
+    next = runInput(c, next);
+  }
+}
+
+/** Runs buffered commands, starting with `first` when given (it already waited for a pause).
+ * Returns a command that must wait for CLIENT PAUSE, or null when the input is used up (or the
+ * client blocked or is closing). */
+function runInput(c: Client, first: string[] | null): string[] | null {
+  const p = c.parser;
+  beginBatch(c);
+  try {
+    let argv = first;
+    while (!c.closed && !c.closeAfterReply) {
+      if (c.blocked) return null; // resumes when unblocked: remaining input stays buffered
+      if (argv === null) {
+        argv = p.next();
+        if (argv === null) {
+          if (p.error) {
+            c.error(p.error.reply);
+            log.verbose(
+              `Protocol error (${p.error.reason}) from client: id=${c.id} addr=${c.addr}`,
+            );
+            c.closeAfterReply = true;
+          }
+          return null;
+        }
+        if (mustWaitForPause(c, argv)) return argv;
+      }
+      runCommand(c, argv);
+      argv = null;
     }
+    return null;
+  } finally {
+    endBatch();
+  }
+}
+
+/** Runs one command, applying CLIENT REPLY OFF/SKIP to its reply. */
+function runCommand(c: Client, argv: string[]): void {
+  const wasSkip = c.skipNext;
+  const wasOff = c.replyMode === "off";
+  if (!wasSkip && !wasOff) {
+    processCommand(c, argv);
+    return;
+  }
+  const before = c.out.len;
+  c.pushKeep = [];
+  processCommand(c, argv);
+  const keep = c.pushKeep;
+  c.pushKeep = null;
+  // Like Redis, CLIENT REPLY ON and RESET issued while replies are off still get their reply.
+  if (wasSkip || (wasOff && c.replyMode === "off")) {
+    // Pub/Sub pushes (subscribe confirmations, messages to itself) bypass CLIENT REPLY, as in Redis.
+    const kept = (keep ?? []).filter(([a]) => a >= before)
+      .map(([a, b]) => new Uint8Array(c.out.buf.subarray(a, b)));
+    c.out.len = before;
+    for (const k of kept) c.out.rawBytes(k);
+    if (wasSkip) c.skipNext = false;
   }
 }
