@@ -11,7 +11,9 @@ async function main(): Promise<void> {
     parsed = await parseCommandLine(Deno.args);
   } catch (e) {
     if (e instanceof ConfigFileError) console.error(e.report(TSREDIS_VERSION));
-    else console.error(`\n*** FATAL CONFIG FILE ERROR (tsredis ${TSREDIS_VERSION}) ***\n${(e as Error).message}\n`);
+    else {console.error(
+        `\n*** FATAL CONFIG FILE ERROR (tsredis ${TSREDIS_VERSION}) ***\n${(e as Error).message}\n`,
+      );}
     Deno.exit(1);
   }
   if (parsed.kind === "help") {

@@ -30,9 +30,9 @@ export class Logger {
   /** Formats the time prefix. */
   static stamp(d = new Date()): string {
     const p = (n: number, w = 2) => String(n).padStart(w, "0");
-    return `${p(d.getDate())} ${MONTHS[d.getMonth()]} ${d.getFullYear()} ${p(d.getHours())}:${p(d.getMinutes())}:${
-      p(d.getSeconds())
-    }.${p(d.getMilliseconds(), 3)}`;
+    return `${p(d.getDate())} ${MONTHS[d.getMonth()]} ${d.getFullYear()} ${p(d.getHours())}:${
+      p(d.getMinutes())
+    }:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
   }
 
   /** Writes text without a prefix (the start-up logo). */

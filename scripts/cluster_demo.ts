@@ -235,7 +235,7 @@ async function main(): Promise<void> {
   show(BASE, "-c", "get", "foo");
 
   const victim = nodes[1 % MASTERS];
-  const replica = nodes.find((n, i) => i >= MASTERS && (i - MASTERS) % MASTERS === 1 % MASTERS)!;
+  const replica = nodes.find((_n, i) => i >= MASTERS && (i - MASTERS) % MASTERS === 1 % MASTERS)!;
   step(
     `Ctrl-C (SIGINT) on master ${victim.port}: final snapshot, then its replica ${replica.port} takes over`,
   );

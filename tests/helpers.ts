@@ -79,7 +79,9 @@ export class RespClient {
   async readRaw(timeoutMs = 1000): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      const t = new Promise<"t">((r) => setTimeout(() => r("t"), Math.max(1, deadline - Date.now())));
+      const t = new Promise<"t">((r) =>
+        setTimeout(() => r("t"), Math.max(1, deadline - Date.now()))
+      );
       const r = await Promise.race([this.fill().then((ok) => ok ? "d" : "c"), t]);
       if (r !== "d") break;
     }
@@ -274,7 +276,11 @@ export async function waitForPing(port: number, sp?: ServerProcess): Promise<voi
 }
 
 /** Runs redis-cli with args against a port; returns stdout (trimmed) and the exit code. */
-export async function redisCli(port: number, args: string[], stdin?: string): Promise<{ out: string; code: number }> {
+export async function redisCli(
+  port: number,
+  args: string[],
+  stdin?: string,
+): Promise<{ out: string; code: number }> {
   const p = new Deno.Command("redis-cli", {
     args: ["-p", String(port), ...args],
     stdin: stdin === undefined ? "null" : "piped",

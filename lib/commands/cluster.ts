@@ -2,8 +2,19 @@
 import { cmd, type CommandFlag, type CommandSpec, type Handler } from "./types.ts";
 import type { Client } from "../server/client.ts";
 import { keyHashSlot } from "../cluster/slot.ts";
-import { CLUSTER_SLOTS, type ClusterNode, NODE_FAIL, NODE_MYSELF, NODE_PFAIL } from "../cluster/node.ts";
-import { MSG_TYPE_COUNT, MSG_TYPE_NAMES, TODO_SAVE_CONFIG, TODO_UPDATE_STATE } from "../cluster/state.ts";
+import {
+  CLUSTER_SLOTS,
+  type ClusterNode,
+  NODE_FAIL,
+  NODE_MYSELF,
+  NODE_PFAIL,
+} from "../cluster/node.ts";
+import {
+  MSG_TYPE_COUNT,
+  MSG_TYPE_NAMES,
+  TODO_SAVE_CONFIG,
+  TODO_UPDATE_STATE,
+} from "../cluster/state.ts";
 import { clusterOf } from "../cluster/runtime.ts";
 import { preferredEndpoint } from "../cluster/routing.ts";
 import { E_SYNTAX, parseInteger } from "./util.ts";
@@ -69,7 +80,12 @@ const HELP = [
 
 /** Wraps a subcommand handler: refuses when cluster mode is off, and runs the state's
  * before-sleep work (save nodes.conf, update state) after it. */
-function sub(name: string, arity: number, flags: CommandFlag[], h: (c: Client, argv: string[]) => void): CommandSpec {
+function sub(
+  name: string,
+  arity: number,
+  flags: CommandFlag[],
+  h: (c: Client, argv: string[]) => void,
+): CommandSpec {
   const handler: Handler = (c, argv) => {
     const rt = clusterOf(c.server);
     if (!rt) return c.error("ERR This instance has cluster support disabled");
@@ -93,7 +109,13 @@ function rt(c: Client) {
 }
 
 /** Marks slots start..end in `mark`, checking ownership as Redis does; false after replying. */
-function checkAssign(c: Client, mark: Uint8Array, del: boolean, start: number, end: number): boolean {
+function checkAssign(
+  c: Client,
+  mark: Uint8Array,
+  del: boolean,
+  start: number,
+  end: number,
+): boolean {
   const st = rt(c).st;
   for (let s = start; s <= end; s++) {
     if (del && st.slots[s] === null) {
@@ -128,14 +150,18 @@ function slotsCmd(del: boolean, range: boolean) {
     const mark = new Uint8Array(CLUSTER_SLOTS);
     if (range) {
       if (argv.length % 2 === 1) {
-        return c.error(`ERR wrong number of arguments for 'cluster|${argv[1].toLowerCase()}' command`);
+        return c.error(
+          `ERR wrong number of arguments for 'cluster|${argv[1].toLowerCase()}' command`,
+        );
       }
       for (let j = 2; j < argv.length; j += 2) {
         const a = getSlot(c, argv[j]);
         if (a < 0) return;
         const b = getSlot(c, argv[j + 1]);
         if (b < 0) return;
-        if (a > b) return c.error(`ERR start slot number ${a} is greater than end slot number ${b}`);
+        if (a > b) {
+          return c.error(`ERR start slot number ${a} is greater than end slot number ${b}`);
+        }
         if (!checkAssign(c, mark, del, a, b)) return;
       }
     } else {
@@ -269,7 +295,8 @@ export function clusterInfoText(c: Client): string {
   }
   const me = st.myself;
   const myEpoch = me.isReplica && me.slaveof ? me.slaveof.configEpoch : me.configEpoch;
-  let s = `cluster_state:${st.state}\r\ncluster_slots_assigned:${assigned}\r\ncluster_slots_ok:${ok}\r\n` +
+  let s =
+    `cluster_state:${st.state}\r\ncluster_slots_assigned:${assigned}\r\ncluster_slots_ok:${ok}\r\n` +
     `cluster_slots_pfail:${pfail}\r\ncluster_slots_fail:${fail}\r\ncluster_known_nodes:${st.nodes.size}\r\n` +
     `cluster_size:${st.size}\r\ncluster_current_epoch:${st.currentEpoch}\r\ncluster_my_epoch:${myEpoch}\r\n`;
   let sent = 0, recv = 0;
@@ -308,7 +335,9 @@ const subcommands: CommandSpec[] = [
     }
     const r = rt(c);
     const res = r.meet(argv[2], port, cport);
-    if (res === "invalid") return c.error(`ERR Invalid node address specified: ${argv[2]}:${argv[3]}`);
+    if (res === "invalid") {
+      return c.error(`ERR Invalid node address specified: ${argv[2]}:${argv[3]}`);
+    }
     c.out.status("OK");
   }),
   sub("nodes", 2, ["stale"], (c) => c.out.verbatim(rt(c).st.describeAll())),
@@ -316,7 +345,9 @@ const subcommands: CommandSpec[] = [
   sub("slots", 2, ["stale"], clusterSlots),
   sub("shards", 2, ["stale"], clusterShards),
   sub("flushslots", 2, ADMIN, (c) => {
-    if (c.server.dbs[0].size !== 0) return c.error("ERR DB must be empty to perform CLUSTER FLUSHSLOTS.");
+    if (c.server.dbs[0].size !== 0) {
+      return c.error("ERR DB must be empty to perform CLUSTER FLUSHSLOTS.");
+    }
     const st = rt(c).st;
     st.delNodeSlots(st.myself);
     st.doBeforeSleep(TODO_UPDATE_STATE | TODO_SAVE_CONFIG);
@@ -351,8 +382,12 @@ const subcommands: CommandSpec[] = [
   sub("getkeysinslot", 4, ["stale"], (c, argv) => {
     const slot = parseInteger(argv[2]);
     const max = parseInteger(argv[3]);
-    if (slot === null || max === null) return c.error("ERR value is not an integer or out of range");
-    if (slot < 0 || slot >= CLUSTER_SLOTS || max < 0) return c.error("ERR Invalid slot or number of keys");
+    if (slot === null || max === null) {
+      return c.error("ERR value is not an integer or out of range");
+    }
+    if (slot < 0 || slot >= CLUSTER_SLOTS || max < 0) {
+      return c.error("ERR Invalid slot or number of keys");
+    }
     c.out.bulkArray(c.server.dbs[0].slotIndex?.keys(slot, max) ?? []);
   }),
   sub("forget", 3, ADMIN, (c, argv) => {
@@ -360,7 +395,9 @@ const subcommands: CommandSpec[] = [
     const n = lookupOrReply(c, argv[2]);
     if (!n) return;
     if (n === st.myself) return c.error("ERR I tried hard but I can't forget myself...");
-    if (st.myself.isReplica && st.myself.slaveof === n) return c.error("ERR Can't forget my master!");
+    if (st.myself.isReplica && st.myself.slaveof === n) {
+      return c.error("ERR Can't forget my master!");
+    }
     st.blacklistAdd(n.name);
     st.delNode(n);
     st.doBeforeSleep(TODO_UPDATE_STATE | TODO_SAVE_CONFIG);
@@ -396,7 +433,9 @@ const subcommands: CommandSpec[] = [
     c.out.int(rt(c).st.failureReportsCount(n));
   }),
   sub("failover", -2, ADMIN, (c, argv) => {
-    if (argv.length > 3) return c.error("ERR wrong number of arguments for 'cluster|failover' command");
+    if (argv.length > 3) {
+      return c.error("ERR wrong number of arguments for 'cluster|failover' command");
+    }
     let force = false, takeover = false;
     if (argv.length === 3) {
       const o = argv[2].toLowerCase();
@@ -414,7 +453,9 @@ const subcommands: CommandSpec[] = [
     if (epoch === null) return c.error("ERR value is not an integer or out of range");
     if (epoch < 0) return c.error(`ERR Invalid config epoch specified: ${epoch}`);
     if (st.nodes.size > 1) {
-      return c.error("ERR The user can assign a config epoch only when the node does not know any other node.");
+      return c.error(
+        "ERR The user can assign a config epoch only when the node does not know any other node.",
+      );
     }
     if (st.myself.configEpoch !== 0) return c.error("ERR Node config epoch is already non-zero");
     st.myself.configEpoch = epoch;
@@ -424,7 +465,9 @@ const subcommands: CommandSpec[] = [
     c.out.status("OK");
   }),
   sub("reset", -2, ["admin", "stale", "noscript"], (c, argv) => {
-    if (argv.length > 3) return c.error("ERR wrong number of arguments for 'cluster|reset' command");
+    if (argv.length > 3) {
+      return c.error("ERR wrong number of arguments for 'cluster|reset' command");
+    }
     let hard = false;
     if (argv.length === 3) {
       const o = argv[2].toLowerCase();
@@ -443,9 +486,16 @@ const subcommands: CommandSpec[] = [
 
 /** Command table entries of this family. */
 export const commands: CommandSpec[] = [
-  cmd("cluster", -2, [], [0, 0, 0], (c) => c.error("ERR wrong number of arguments for 'cluster' command"), {
-    subcommands: new Map(subcommands.map((s) => [s.name, s])),
-  }),
+  cmd(
+    "cluster",
+    -2,
+    [],
+    [0, 0, 0],
+    (c) => c.error("ERR wrong number of arguments for 'cluster' command"),
+    {
+      subcommands: new Map(subcommands.map((s) => [s.name, s])),
+    },
+  ),
   cmd("readonly", 1, ["fast", "loading", "stale"], [0, 0, 0], (c) => {
     if (!clusterOf(c.server)) return c.error("ERR This instance has cluster support disabled");
     c.readonlyMode = true;
@@ -462,6 +512,3 @@ export const commands: CommandSpec[] = [
     c.out.status("OK");
   }),
 ];
-
-
-

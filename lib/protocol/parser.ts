@@ -28,6 +28,8 @@ export class RespParser {
   private multibulk = 0;
   private bulk = -1;
   private argv: string[] = [];
+  /** Arguments of the current multibulk stored so far. */
+  private argc = 0;
 
   constructor(size = 16 * 1024) {
     this.buf = Buffer.allocUnsafe(size);
@@ -113,7 +115,7 @@ export class RespParser {
     if (j > st + 1 && j + 1 < this.end && buf[j] === 13 && (v <= 10 || !this.authRequired())) {
       this.start = j + 2;
       this.multibulk = v;
-      this.argv = [];
+      this.newArgv(v);
       return true;
     }
     const cr = this.findCR(this.start);
@@ -140,8 +142,15 @@ export class RespParser {
     this.start = cr + 2;
     if (ll <= 0) return true;
     this.multibulk = ll;
-    this.argv = [];
+    this.newArgv(ll);
     return true;
+  }
+
+  /** A fresh argv of the announced size: `[]` plus push() would give it room for 17. Like
+   * Redis, at most 1024 slots are reserved before the arguments actually arrive. */
+  private newArgv(n: number): void {
+    this.argv = new Array(n < 1024 ? n : 1024);
+    this.argc = 0;
   }
 
   private parseBulks(): boolean {
@@ -174,9 +183,8 @@ export class RespParser {
       if (this.end - st < n + 2) {
         return false;
       }
-      this.argv.push(
-        this.argv.length === 0 ? commandName(buf, st, n) : latin1Decode(buf, st, st + n),
-      );
+      const i = this.argc++;
+      this.argv[i] = i === 0 ? commandName(buf, st, n) : latin1Decode(buf, st, st + n);
       this.start = st + n + 2;
       this.bulk = -1;
       this.multibulk--;

@@ -102,7 +102,9 @@ export class Server {
     this.keyspaceHooks = {
       beforeModify: (db, key) => {
         if (this.watchers.size > 0) this.touchWatchedKey(db.id, key);
-        if (this.snapshotObservers.size > 0) for (const o of this.snapshotObservers) o.beforeModify(db, key);
+        if (this.snapshotObservers.size > 0) {
+          for (const o of this.snapshotObservers) o.beforeModify(db, key);
+        }
       },
       beforeModifyInPlace: (db, key) => {
         if (this.watchers.size > 0) {
@@ -116,7 +118,9 @@ export class Server {
       onExpired: (db, key) => {
         this.stats.expiredKeys++;
         if (this.watchers.size > 0) this.touchWatchedKey(db.id, key, true);
-        if (this.snapshotObservers.size > 0) for (const o of this.snapshotObservers) o.beforeModify(db, key);
+        if (this.snapshotObservers.size > 0) {
+          for (const o of this.snapshotObservers) o.beforeModify(db, key);
+        }
         this.notify("x", "expired", key, db.id);
         this.propagate(db.id, ["DEL", key]);
       },
@@ -264,9 +268,9 @@ export class Server {
     this.propagateBatch = null;
     if (!ops || ops.length === 0 || drop) return;
     const wrap = ops.length > 1;
-    if (wrap) for (const s of this.propagateSinks) s(ops[0].dbIndex, ["MULTI"]);
+    if (wrap) { for (const s of this.propagateSinks) s(ops[0].dbIndex, ["MULTI"]); }
     for (const op of ops) for (const s of this.propagateSinks) s(op.dbIndex, op.argv, op.replOnly);
-    if (wrap) for (const s of this.propagateSinks) s(ops[ops.length - 1].dbIndex, ["EXEC"]);
+    if (wrap) { for (const s of this.propagateSinks) s(ops[ops.length - 1].dbIndex, ["EXEC"]); }
   }
 
   /** Removes a client from every registry (called by Client.close). */
@@ -318,7 +322,9 @@ export class Server {
   slowlogPush(c: Client, argv: string[], usec: number): void {
     const limit = this.config.int("slowlog-log-slower-than");
     if (limit < 0 || usec < limit) return;
-    const args = argv.slice(0, 32).map((a) => a.length > 128 ? `${a.slice(0, 128)}... (${a.length - 128} more bytes)` : a);
+    const args = argv.slice(0, 32).map((a) =>
+      a.length > 128 ? `${a.slice(0, 128)}... (${a.length - 128} more bytes)` : a
+    );
     if (argv.length > 32) args[31] = `... (${argv.length - 31} more arguments)`;
     this.slowlog.unshift({
       id: this.slowlogNextId++,

@@ -42,7 +42,9 @@ export class Stats {
     this.lastSampleTime = now;
     this.opsSamples.push(ops);
     if (this.opsSamples.length > 16) this.opsSamples.shift();
-    this.opsPerSec = Math.round(this.opsSamples.reduce((a, b) => a + b, 0) / this.opsSamples.length);
+    this.opsPerSec = Math.round(
+      this.opsSamples.reduce((a, b) => a + b, 0) / this.opsSamples.length,
+    );
   }
 
   /** Resets what CONFIG RESETSTAT resets. */

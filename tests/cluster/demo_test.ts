@@ -47,7 +47,10 @@ Deno.test({
     assert.match(text, /cluster_state:ok on all nodes/);
     assert.match(text, new RegExp(`MOVED 12182 127\\.0\\.0\\.1:${base + 2}`));
     assert.match(text, /Saving the final RDB snapshot before exiting\./);
-    assert.match(text, new RegExp(`${base + 4} is now a master; first write on its slots \\d+ ms after the kill`));
+    assert.match(
+      text,
+      new RegExp(`${base + 4} is now a master; first write on its slots \\d+ ms after the kill`),
+    );
     assert.match(text, new RegExp(`${base + 1} is now: slave 127\\.0\\.0\\.1 ${base + 4}`));
   },
 });

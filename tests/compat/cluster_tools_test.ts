@@ -17,7 +17,10 @@ async function cliOut(args: string[]): Promise<{ out: string; code: number }> {
     .output();
   // Strip colours: redis-cli --cluster prints ANSI sequences even to pipes.
   const text = new TextDecoder().decode(r.stdout) + new TextDecoder().decode(r.stderr);
-  return { out: text.replace(/\x1b\[[0-9;]*m/g, ""), code: r.code };
+  return {
+    out: text.replace(new RegExp(String.fromCharCode(27) + "\\[[0-9;]*m", "g"), ""),
+    code: r.code,
+  };
 }
 
 Deno.test({

@@ -18,7 +18,8 @@ async function tryCompile(): Promise<string | null> {
   const r = await p.output();
   clearTimeout(timer);
   if (r.success) return null;
-  const err = new TextDecoder().decode(r.stderr).split("\n").filter((l) => l.trim()).slice(0, 3).join(" | ");
+  const err = new TextDecoder().decode(r.stderr).split("\n").filter((l) => l.trim()).slice(0, 3)
+    .join(" | ");
   return err || `exit code ${r.code}`;
 }
 

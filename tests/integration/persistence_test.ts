@@ -381,7 +381,11 @@ Deno.test("failed saves: SAVE errors, BGSAVE reports err, shutdown refuses to ex
     await waitFor(() => Promise.resolve(s.output.includes("can't exit")), 5000, "refusal");
     // Still serving after the refused shutdown; as in Redis, a failed background save makes
     // PING and writes answer MISCONF (stop-writes-on-bgsave-error) while reads keep working.
-    assert.equal(await c.call("DBSIZE") instanceof Error, false, "still serving after the refused shutdown");
+    assert.equal(
+      await c.call("DBSIZE") instanceof Error,
+      false,
+      "still serving after the refused shutdown",
+    );
     const ping = await c.call("PING");
     assert.ok(ping instanceof Error && ping.message.startsWith("MISCONF"), "PING answers MISCONF");
     Deno.removeSync(`${s.dir}/temp-${s.proc.pid}.rdb`);
