@@ -153,7 +153,14 @@ function cli(port: number, ...args: string[]): string {
   return new TextDecoder().decode(r.stdout).trim();
 }
 
-function runBench(s: Srv, test: string, c: number, p: number, d: number, n: number): Sample {
+async function runBench(
+  s: Srv,
+  test: string,
+  c: number,
+  p: number,
+  d: number,
+  n: number,
+): Promise<Sample> {
   cli(s.port, "flushall");
   const pin = PIN ? ["taskset", "-c", "1"] : [];
   const args = [
@@ -176,8 +183,12 @@ function runBench(s: Srv, test: string, c: number, p: number, d: number, n: numb
     "--csv",
   ];
   const before = cpuNs(s.pid);
-  const out = new Deno.Command(args[0], { args: args.slice(1), stdout: "piped", stderr: "piped" })
-    .outputSync();
+  // Asynchronous, so Ctrl-C is handled (and every server killed) while a run is going.
+  const out = await new Deno.Command(args[0], {
+    args: args.slice(1),
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
   const after = cpuNs(s.pid);
   const lines = new TextDecoder().decode(out.stdout).trim().split("\n").filter((l) =>
     !l.startsWith('"test"')
@@ -231,7 +242,7 @@ async function throughput(dir: string): Promise<void> {
     const res: Record<string, Sample[]> = { tsredis: [], [REF]: [] };
     for (let r = 0; r < ROUNDS; r++) {
       for (const s of r % 2 === 0 ? [ts, rf] : [rf, ts]) {
-        res[s.name].push(runBench(s, sc.test, sc.c, sc.p, sc.d, n));
+        res[s.name].push(await runBench(s, sc.test, sc.c, sc.p, sc.d, n));
       }
     }
     const m = (name: string, k: keyof Sample) => median(res[name].map((x) => x[k]));

@@ -44,13 +44,21 @@ function step(title: string): void {
   console.log(`\n${bold("==> " + title)}`);
 }
 
+// The real redis-cli when installed; otherwise scripts/resp_cli.ts, a minimal stand-in, so the
+// demo runs on a machine with nothing but Node.js/npm (Deno comes from npm).
+const HAVE_REDIS_CLI = Deno.env.get("TSREDIS_DEMO_BUILTIN_CLI") !== "1" &&
+  new Deno.Command("sh", { args: ["-c", "command -v redis-cli"], stdout: "null", stderr: "null" })
+    .outputSync().success;
+
 function cli(port: number, ...args: string[]): string {
-  const r = new Deno.Command("redis-cli", {
-    args: ["-p", String(port), ...args],
-    stdout: "piped",
-    stderr: "piped",
-  })
-    .outputSync();
+  const argv = ["-p", String(port), ...args];
+  const r = HAVE_REDIS_CLI
+    ? new Deno.Command("redis-cli", { args: argv, stdout: "piped", stderr: "piped" }).outputSync()
+    : new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-net", "--no-check", "--quiet", `${ROOT}scripts/resp_cli.ts`, ...argv],
+      stdout: "piped",
+      stderr: "piped",
+    }).outputSync();
   return (new TextDecoder().decode(r.stdout) + new TextDecoder().decode(r.stderr)).trim();
 }
 
