@@ -2,7 +2,7 @@
 // and `--cluster check`, and the node-redis cluster client.
 import assert from "node:assert/strict";
 import { hasBinary } from "../helpers.ts";
-import { startNodes, stopNodes } from "../cluster/helpers.ts";
+import { clusterInfo, startNodes, stopNodes, waitFor } from "../cluster/helpers.ts";
 import { createCluster } from "redis";
 
 const HAVE_CLI = hasBinary("redis-cli");
@@ -44,6 +44,11 @@ Deno.test({
         assert.match(check.out, new RegExp(`M: [0-9a-f]{40} 127\\.0\\.0\\.1:${n.port}`));
       }
 
+      // As with redis-server, cluster_state turns ok a moment after the config converges.
+      await waitFor("cluster_state:ok on every node", async () => {
+        for (const n of nodes) if ((await clusterInfo(n.c)).cluster_state !== "ok") return false;
+        return true;
+      });
       const client = createCluster({ rootNodes: [{ url: `redis://127.0.0.1:${nodes[0].port}` }] });
       await client.connect();
       try {
