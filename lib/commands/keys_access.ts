@@ -9,11 +9,12 @@ import type { Db } from "../store/keyspace.ts";
 import { HashValue, ListValue, SetValue, type Value } from "../store/types.ts";
 import { ZSetValue } from "../store/zset.ts";
 import { E_NOT_INT, parseInteger } from "./util.ts";
+import type { KeyDict } from "../store/dict.ts";
 
-type Dict = Map<string, Value>;
+type Dict = KeyDict<Value>;
 
-/** key -> last access ms (LRU) or -(minutes << 8 | counter) - 1 (LFU). */
-const accessByDict = new WeakMap<Dict, Map<string, number>>();
+// The access clock lives in the keyspace dict's per-key metadata (KeyDict meta): last access ms
+// (LRU) or -(minutes << 8 | counter) - 1 (LFU); 0 when never observed.
 /** key -> the string value it had when Redis would have made it "raw" (APPEND, SETRANGE). */
 const rawByDict = new WeakMap<Dict, Map<string, string>>();
 /** key -> the int-looking string value Redis would keep "embstr" (INCRBYFLOAT results). */
@@ -37,9 +38,6 @@ function tableFor<T>(w: WeakMap<Dict, Map<string, T>>, dict: Dict): Map<string, 
 let clockMs = 0;
 let lfuPolicy = false;
 let clockServer: Server | null = null;
-/** One-entry cache of the access table of the last touched dict (almost always db 0). */
-let lastDict: Dict | null = null;
-let lastTable: Map<string, number> | null = null;
 
 function refreshClock(s: Server): void {
   clockMs = Date.now();
@@ -69,57 +67,47 @@ export function touchKey(s: Server, db: Db, key: string): void {
     s.cronHooks.push(() => refreshClock(s));
   }
   const dict = db.dict;
-  let m: Map<string, number>;
-  if (dict === lastDict) {
-    m = lastTable!;
-    if (m.size > 1024 && m.size > dict.size * 2) m = tableFor(accessByDict, dict);
-  } else {
-    m = tableFor(accessByDict, dict);
-    lastDict = dict;
-    lastTable = m;
-  }
   if (!lfuPolicy) {
-    m.set(key, clockMs);
+    dict.setMeta(key, clockMs);
     return;
   }
-  const old = m.get(key);
-  let counter = old === undefined || old >= 0 ? LFU_INIT_VAL : lfuDecay(s, -old - 1);
+  const old = dict.getMeta(key);
+  let counter = old >= 0 ? LFU_INIT_VAL : lfuDecay(s, -old - 1);
   if (counter < 255) {
     const base = Math.max(0, counter - LFU_INIT_VAL);
     if (Math.random() < 1 / (base * s.config.int("lfu-log-factor") + 1)) counter++;
   }
-  m.set(key, -((minutesNow() << 8) | counter) - 1);
+  dict.setMeta(key, -((minutesNow() << 8) | counter) - 1);
 }
 
 /** Milliseconds since the last access (0 when never observed, as for a new object). */
 export function idleMs(db: Db, key: string): number {
-  const t = accessByDict.get(db.dict)?.get(key);
-  if (t === undefined || t < 0) return 0;
+  const t = db.dict.getMeta(key);
+  if (t <= 0) return 0;
   return Math.max(0, Date.now() - t);
 }
 
 /** The LFU counter after decay (LFU_INIT_VAL when never observed). */
 export function lfuFreq(s: Server, db: Db, key: string): number {
-  const t = accessByDict.get(db.dict)?.get(key);
-  if (t === undefined || t >= 0) return LFU_INIT_VAL;
+  const t = db.dict.getMeta(key);
+  if (t >= 0) return LFU_INIT_VAL;
   return lfuDecay(s, -t - 1);
 }
 
 /** Sets the idle time of a key (RESTORE ... IDLETIME). */
 export function setIdle(db: Db, key: string, ms: number): void {
-  tableFor(accessByDict, db.dict).set(key, Date.now() - ms);
+  db.dict.setMeta(key, Date.now() - ms);
 }
 
 /** Sets the LFU counter of a key (RESTORE ... FREQ). */
 export function setFreq(db: Db, key: string, freq: number): void {
-  tableFor(accessByDict, db.dict).set(key, -((minutesNow() << 8) | Math.min(255, freq)) - 1);
+  db.dict.setMeta(key, -((minutesNow() << 8) | Math.min(255, freq)) - 1);
 }
 
 /** Copies (or moves) the access/encoding metadata of a key, for RENAME/MOVE/COPY. */
 export function carryMeta(from: Db, key: string, to: Db, newKey: string, move: boolean): void {
-  for (
-    const w of [accessByDict, rawByDict, embstrByDict] as WeakMap<Dict, Map<string, unknown>>[]
-  ) {
+  to.dict.setMeta(newKey, from.dict.getMeta(key));
+  for (const w of [rawByDict, embstrByDict] as WeakMap<Dict, Map<string, unknown>>[]) {
     const src = w.get(from.dict);
     if (src === undefined || !src.has(key)) continue;
     const v = src.get(key);

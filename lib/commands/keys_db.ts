@@ -13,6 +13,7 @@ import { cmd, type CommandFlag, type CommandSpec, type Handler } from "./types.t
 import { E_NOT_INT, E_SYNTAX, globMatch, parseInteger } from "./util.ts";
 import { lookupRead, parseDbIndex } from "./keys_access.ts";
 import { KEYS_META } from "./keys_meta.ts";
+import type { KeyDict } from "../store/dict.ts";
 
 /** Insertion-ordered key log with stable sequence numbers (see the file comment). */
 export class ScanIndex {
@@ -20,7 +21,7 @@ export class ScanIndex {
   seqs: number[] = [];
   private next = 1;
 
-  constructor(public dict: Map<string, Value>) {
+  constructor(public dict: KeyDict<Value>) {
     for (const k of dict.keys()) {
       this.keys.push(k);
       this.seqs.push(this.next++);

@@ -115,9 +115,66 @@ function cwd(): string {
 /** Hook run when a directive changes at run time; returns an error message to refuse it. */
 export type ChangeHook = (value: ConfigValue, old: ConfigValue) => string | void;
 
+/** Directives read on every command, kept as plain fields (a Map lookup per read costs more
+ * than the check itself). Updated by Config.store whenever the directive changes. */
+export class HotConfig {
+  maxmemory = 0;
+  requirepass = "";
+  slowlogLogSlowerThan = 10000;
+  slowlogMaxLen = 128;
+  latencyTracking = true;
+  protoMaxBulkLen = 512 * 1024 * 1024;
+  clientQueryBufferLimit = 1024 * 1024 * 1024;
+  replicaReadOnly = true;
+  notifyKeyspaceEvents = "";
+  minReplicasToWrite = 0;
+  minReplicasMaxLag = 10;
+
+  /** Mirrors one directive's new value. */
+  update(name: string, v: ConfigValue): void {
+    switch (name) {
+      case "maxmemory":
+        this.maxmemory = v as number;
+        break;
+      case "requirepass":
+        this.requirepass = v as string;
+        break;
+      case "slowlog-log-slower-than":
+        this.slowlogLogSlowerThan = v as number;
+        break;
+      case "slowlog-max-len":
+        this.slowlogMaxLen = v as number;
+        break;
+      case "latency-tracking":
+        this.latencyTracking = v as boolean;
+        break;
+      case "proto-max-bulk-len":
+        this.protoMaxBulkLen = v as number;
+        break;
+      case "client-query-buffer-limit":
+        this.clientQueryBufferLimit = v as number;
+        break;
+      case "replica-read-only":
+        this.replicaReadOnly = v as boolean;
+        break;
+      case "notify-keyspace-events":
+        this.notifyKeyspaceEvents = v as string;
+        break;
+      case "min-replicas-to-write":
+        this.minReplicasToWrite = v as number;
+        break;
+      case "min-replicas-max-lag":
+        this.minReplicasMaxLag = v as number;
+        break;
+    }
+  }
+}
+
 /** The server's configuration. */
 export class Config {
   values = new Map<string, ConfigValue>();
+  /** Hot-path copies of a few directives; see HotConfig. */
+  hot = new HotConfig();
   /** Absolute path of the config file, for CONFIG REWRITE. */
   file: string | null = null;
   /** Directives that appeared in any source (file, flags, TOML). */
@@ -125,7 +182,13 @@ export class Config {
   private hooks = new Map<string, ChangeHook>();
 
   constructor() {
-    for (const d of DIRECTIVES) this.values.set(d.name, d.default);
+    for (const d of DIRECTIVES) this.store(d.name, d.default);
+  }
+
+  /** Sets a directive's value (and its hot-path copy). */
+  store(name: string, v: ConfigValue): void {
+    this.values.set(name, v);
+    this.hot.update(name, v);
   }
 
   /** Raw value by directive name. */
@@ -171,7 +234,7 @@ export class Config {
     }
     const v = parseDirectiveValue(d, args, this.values.get(d.name)!, true);
     if (v instanceof Error) throw v;
-    this.values.set(d.name, v);
+    this.store(d.name, v);
     this.explicitlySet.add(d.name);
   }
 
@@ -260,7 +323,7 @@ export class Config {
     }
     const olds = found.map((d) => this.values.get(d.name)!);
     const changed: number[] = [];
-    const restore = () => found.forEach((d, i) => this.values.set(d.name, olds[i]));
+    const restore = () => found.forEach((d, i) => this.store(d.name, olds[i]));
     for (let i = 0; i < pairs.length; i++) {
       const d = found[i];
       const raw = pairs[i][1];
@@ -271,7 +334,7 @@ export class Config {
         restore();
         return `CONFIG SET failed (possibly related to argument '${name}') - ${v.message}`;
       }
-      this.values.set(d.name, v);
+      this.store(d.name, v);
       if (d.name === "dir" || JSON.stringify(v) !== JSON.stringify(olds[i])) changed.push(i);
     }
     const applied: number[] = [];

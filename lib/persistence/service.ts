@@ -316,7 +316,7 @@ export const E_MISCONF =
  */
 export function diskErrorDenial(server: Server): string | null {
   const c = server.config;
-  if (!c.bool("stop-writes-on-bgsave-error") || server.lastBgsaveOk) return null;
+  if (server.lastBgsaveOk || !c.bool("stop-writes-on-bgsave-error")) return null;
   return (c.get("save") as SavePoint[]).length > 0 ? E_MISCONF : null;
 }
 

@@ -7,6 +7,7 @@
 // yield to the event loop (BGSAVE, replication full syncs) while clients keep being served.
 import type { Server, SnapshotObserver } from "../server/server.ts";
 import type { Db } from "../store/keyspace.ts";
+import type { KeyDict } from "../store/dict.ts";
 import { HashValue, ListValue, SetValue, type Value } from "../store/types.ts";
 import {
   type EncodableValue,
@@ -23,8 +24,8 @@ interface SavedKey {
 /** One database as of the snapshot. */
 export interface FrozenDb {
   id: number;
-  dict: Map<string, Value>;
-  expires: Map<string, number>;
+  dict: KeyDict<Value>;
+  expires: KeyDict<number>;
   keys: string[];
   saved: Map<string, SavedKey>;
   /** Keys created after the snapshot (never written, so never copied). */
@@ -72,7 +73,7 @@ export function freezeValue(v: Value): EncodableValue {
 /** Copy-on-write view of the whole keyspace at one instant. */
 export class Snapshot implements SnapshotObserver {
   dbs: FrozenDb[] = [];
-  private byDict = new Map<Map<string, Value>, FrozenDb>();
+  private byDict = new Map<KeyDict<Value>, FrozenDb>();
   private server: Server | null;
 
   constructor(server: Server) {

@@ -2,6 +2,7 @@
 // Mirrors Redis's processMultibulkBuffer/processInlineBuffer, including their error texts.
 import { Buffer } from "node:buffer";
 import { latin1Decode, latin1Slice } from "./bytes.ts";
+import { hashBytes, rememberArgHash } from "../store/dict.ts";
 
 /** Largest inline request or count line Redis buffers before refusing it. */
 export const PROTO_INLINE_MAX_SIZE = 64 * 1024;
@@ -184,7 +185,13 @@ export class RespParser {
         return false;
       }
       const i = this.argc++;
-      this.argv[i] = i === 0 ? commandName(buf, st, n) : latin1Decode(buf, st, st + n);
+      if (i === 0) this.argv[0] = commandName(buf, st, n);
+      else {
+        const a = latin1Decode(buf, st, st + n);
+        this.argv[i] = a;
+        // Keys are hashed here, from the bytes (see rememberArgHash).
+        if (i <= 2 && n <= 64) rememberArgHash(i, a, hashBytes(buf, st, n));
+      }
       this.start = st + n + 2;
       this.bulk = -1;
       this.multibulk--;

@@ -39,8 +39,13 @@ function restoreFromRdb(server: Server, asReplica: boolean): void {
   }
 }
 
-function gate(server: Server, c: Client, spec: CommandSpec, isWrite: boolean): string | null {
-  const repl = replicationOf(server);
+function gate(
+  repl: Replication,
+  server: Server,
+  c: Client,
+  spec: CommandSpec,
+  isWrite: boolean,
+): string | null {
   if (isWrite && !repl.primary.enoughGoodReplicas()) {
     return "NOREPLICAS Not enough good replicas to write.";
   }
@@ -109,7 +114,7 @@ register((server) => {
   server.propagateSinks.push((dbIndex, argv) => repl.feedCommand(dbIndex, argv));
   server.infoSections.set("replication", () => replicationInfo(repl));
   roleHooks.reply = (c) => roleReply(repl, c);
-  replicationHooks.gate = (c, spec, isWrite) => gate(server, c, spec, isWrite);
+  replicationHooks.gate = (c, spec, isWrite) => gate(repl, server, c, spec, isWrite);
   replicationHooks.afterCall = (c) => repl.primary.waiters.afterCall(c);
   const p = persistenceOf(server);
   p.replAux = () => repl.replAux();

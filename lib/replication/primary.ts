@@ -267,9 +267,9 @@ export class Primary {
 
   /** checkGoodReplicasStatus: may a write run under min-replicas-to-write? */
   enoughGoodReplicas(): boolean {
-    const cfg = this.server.config;
-    const min = cfg.int("min-replicas-to-write");
-    return this.repl.isReplica || cfg.int("min-replicas-max-lag") === 0 || min === 0 ||
+    const hot = this.server.config.hot;
+    const min = hot.minReplicasToWrite;
+    return min === 0 || this.repl.isReplica || hot.minReplicasMaxLag === 0 ||
       this.goodReplicas >= min;
   }
 

@@ -158,7 +158,7 @@ export async function serveClient(
 ): Promise<void> {
   const server = c.server;
   const p = c.parser;
-  p.authRequired = () => !c.authenticated && server.config.str("requirepass") !== "";
+  p.authRequired = () => !c.authenticated && server.config.hot.requirepass !== "";
   c.resume = () => {
     const waiting = processInput(c);
     if (waiting) waiting.then(() => c.flush());
@@ -166,7 +166,7 @@ export async function serveClient(
   };
   try {
     while (!c.closed) {
-      p.maxBulkLen = server.config.int("proto-max-bulk-len");
+      p.maxBulkLen = server.config.hot.protoMaxBulkLen;
       const space = p.space();
       const n = await conn.read(space);
       if (n === null) break;
@@ -175,7 +175,7 @@ export async function serveClient(
       server.stats.netInput += n;
       const waiting = processInput(c);
       if (waiting) await waiting;
-      if (p.pending > server.config.int("client-query-buffer-limit")) {
+      if (p.pending > server.config.hot.clientQueryBufferLimit) {
         log.warning(`Closing client that reached max query buffer length (qbuf=${p.pending})`);
         break;
       }

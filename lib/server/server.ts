@@ -231,7 +231,7 @@ export class Server {
   /** Publishes a keyspace notification if enabled by notify-keyspace-events (Redis notify.c:
    * the class must be enabled, and K and/or E pick the channel kinds). */
   notify(cls: EventClass, event: string, key: string, dbIndex: number): void {
-    const str = this.config.str("notify-keyspace-events");
+    const str = this.config.hot.notifyKeyspaceEvents;
     if (str === "") return;
     if (str !== this.notifyStr) {
       this.notifyStr = str;
@@ -320,7 +320,7 @@ export class Server {
 
   /** Adds a slowlog entry when the command was slow enough. */
   slowlogPush(c: Client, argv: string[], usec: number): void {
-    const limit = this.config.int("slowlog-log-slower-than");
+    const limit = this.config.hot.slowlogLogSlowerThan;
     if (limit < 0 || usec < limit) return;
     const args = argv.slice(0, 32).map((a) =>
       a.length > 128 ? `${a.slice(0, 128)}... (${a.length - 128} more bytes)` : a
@@ -334,7 +334,7 @@ export class Server {
       addr: c.addr,
       name: c.name,
     });
-    const max = this.config.int("slowlog-max-len");
+    const max = this.config.hot.slowlogMaxLen;
     if (this.slowlog.length > max) this.slowlog.length = max;
   }
 

@@ -2,6 +2,7 @@
 // WATCH, snapshots (copy-on-write), cluster slot indexing and replication need.
 import type { Value } from "./types.ts";
 import { keyHashSlot } from "../cluster/slot.ts";
+import { hashKey, KeyDict } from "./dict.ts";
 
 /** Observers of keyspace changes, installed by the server. */
 export interface KeyspaceHooks {
@@ -59,8 +60,8 @@ export class SlotIndex {
 
 /** A numbered database. */
 export class Db {
-  dict = new Map<string, Value>();
-  expires = new Map<string, number>();
+  dict = new KeyDict<Value>();
+  expires = new KeyDict<number>();
   slotIndex: SlotIndex | null = null;
   /** Insertion-order key log for SCAN/RANDOMKEY, created on first use (commands/keys_db.ts). */
   scanIndex: { add(key: string): void } | null = null;
@@ -87,10 +88,13 @@ export class Db {
 
   /** Value for reading, honouring expiry. */
   get(key: string): Value | undefined {
-    const v = this.dict.get(key);
-    if (v === undefined) return undefined;
-    if (this.expires.size > 0 && this.expireIfNeeded(key)) return undefined;
-    return v;
+    const h = hashKey(key);
+    const i = this.dict.indexOf(key, h);
+    if (i < 0) return undefined;
+    if (this.expires.size > 0 && this.expires.indexOf(key, h) >= 0 && this.expireIfNeeded(key)) {
+      return undefined;
+    }
+    return this.dict.valueAt(i);
   }
 
   /** Value that the caller is about to modify in place (runs copy-on-write / watch hooks). */
@@ -106,11 +110,10 @@ export class Db {
   /** Sets a value; clears the TTL unless keepTtl. */
   set(key: string, value: Value, keepTtl = false): void {
     this.hooks.beforeModify(this, key);
-    const dict = this.dict;
-    const before = dict.size;
-    dict.set(key, value); // one hash lookup: a new key shows as a grown size
-    if (!keepTtl && this.expires.size > 0) this.expires.delete(key);
-    if (dict.size !== before) {
+    const h = hashKey(key);
+    const isNew = this.dict.setHashed(key, h, value);
+    if (!keepTtl && this.expires.size > 0) this.expires.deleteHashed(key, h);
+    if (isNew) {
       if (this.slotIndex) this.slotIndex.add(key);
       if (this.scanIndex !== null) this.scanIndex.add(key);
       this.hooks.onNew?.(this, key);
@@ -159,8 +162,8 @@ export class Db {
 
   /** Removes every key. */
   clear(): void {
-    this.dict = new Map();
-    this.expires = new Map();
+    this.dict = new KeyDict();
+    this.expires = new KeyDict();
     this.slotIndex?.clear();
     this.scanIndex = null;
   }

@@ -1,0 +1,297 @@
+// KeyDict: the keyspace's hash table (string key -> value), with a Map-like API.
+//
+// Why not a JS Map: every command looks up a key string that was just decoded from the socket,
+// and V8 hashes a fresh string in a runtime call that costs about 100 ns whatever its length
+// (measured on Deno 2.9 / V8 15: Map.get of a fresh 16-byte key 130-180 ns, of an already hashed
+// one 30 ns). Hashing the key in JS (FNV-1a with a per-process random basis, then a 32-bit
+// finaliser) costs a few ns per byte and no runtime call.
+//
+// Layout, like V8's OrderedHashMap or CPython's compact dict: entries in insertion order in
+// parallel arrays (key, value, hash, chain link, one float of per-key metadata), and a bucket
+// array of chain heads. A delete leaves a hole (key undefined) and unlinks the entry; holes are
+// squeezed out when the entry arrays fill up (or the table shrinks to a quarter), which rebuilds
+// the buckets from the stored hashes.
+//
+// Iteration is in insertion order and, as with a Map, stays valid while the table changes:
+// deleted entries are skipped and appended ones are visited. When the arrays were rebuilt during
+// an iteration, the iterator finishes the old arrays and yields only keys still present, with
+// their current value (entries appended after the rebuild are then not visited).
+//
+// `meta` is one number per key for the keyspace's bookkeeping (the LRU/LFU access clock that
+// Redis keeps in the object header): 0 for a new key, kept when the value is replaced.
+
+/** Per-process random basis, so collisions cannot be precomputed (Redis seeds siphash too). */
+const SEED = (Math.random() * 0x100000000) ^ 0x811c9dc5;
+
+function finish(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
+
+/** Hashes of the current command's first two arguments, computed by the request parser from
+ * the bytes it decoded them from (hashBytes, about 1 ns a byte against 3-4 ns a character for
+ * charCodeAt): hashKey on the same string (one pointer comparison) then costs nothing. A stale
+ * entry is still right, since a hash depends only on the string's content. */
+let memoK1 = "";
+let memoH1 = finish(SEED);
+let memoK2 = "";
+let memoH2 = memoH1;
+
+/** Records the hash of argument 1 or 2 of the command being parsed. */
+export function rememberArgHash(slot: number, k: string, h: number): void {
+  if (slot === 1) {
+    memoK1 = k;
+    memoH1 = h;
+  } else {
+    memoK2 = k;
+    memoH2 = h;
+  }
+}
+
+/** hashKey of the latin1 string that buf[s, s+n) decodes to. */
+export function hashBytes(buf: Uint8Array, s: number, n: number): number {
+  let h = SEED;
+  for (let i = s, e = s + n; i < e; i++) h = Math.imul(h ^ buf[i], 16777619);
+  return finish(h);
+}
+
+/** 32-bit hash of a key (FNV-1a over UTF-16 code units with a murmur3 finaliser). */
+export function hashKey(k: string): number {
+  if (k === memoK1) return memoH1;
+  if (k === memoK2) return memoH2;
+  let h = SEED;
+  const n = k.length;
+  for (let i = 0; i < n; i++) h = Math.imul(h ^ k.charCodeAt(i), 16777619);
+  return finish(h);
+}
+
+const MIN_CAPACITY = 8;
+
+/** String-keyed hash table in insertion order; see the file comment. */
+export class KeyDict<V> {
+  private ks: (string | undefined)[];
+  private vs: (V | undefined)[];
+  private hs: Int32Array;
+  private nx: Int32Array;
+  private ms: Float64Array;
+  private bk: Int32Array;
+  private mask: number;
+  /** Entry slots used so far (live entries and holes). */
+  private used = 0;
+  private count = 0;
+  /** Index of the last entry found or added: the metadata update that follows a lookup of the
+   * same key (the access clock on every read) skips hashing it again. */
+  private hint = 0;
+
+  constructor(capacity = MIN_CAPACITY) {
+    let cap = MIN_CAPACITY;
+    while (cap < capacity) cap *= 2;
+    this.ks = new Array(cap);
+    this.vs = new Array(cap);
+    this.hs = new Int32Array(cap);
+    this.nx = new Int32Array(cap);
+    this.ms = new Float64Array(cap);
+    this.bk = new Int32Array(cap).fill(-1);
+    this.mask = cap - 1;
+  }
+
+  /** Number of keys. */
+  get size(): number {
+    return this.count;
+  }
+
+  /** Entry index of a key whose hash is `h`, or -1. */
+  indexOf(k: string, h: number): number {
+    const hs = this.hs;
+    const ks = this.ks;
+    const nx = this.nx;
+    for (let i = this.bk[h & this.mask]; i >= 0; i = nx[i]) {
+      if (hs[i] === h && ks[i] === k) return this.hint = i;
+    }
+    return -1;
+  }
+
+  /** Entry index of a key, trying the last hit first. */
+  private find(k: string): number {
+    const i = this.hint;
+    return this.ks[i] === k ? i : this.indexOf(k, hashKey(k));
+  }
+
+  /** Value stored at an entry index returned by indexOf. */
+  valueAt(i: number): V {
+    return this.vs[i] as V;
+  }
+
+  /** Metadata of the entry at index i. */
+  metaAt(i: number): number {
+    return this.ms[i];
+  }
+
+  /** Sets the metadata of the entry at index i. */
+  setMetaAt(i: number, m: number): void {
+    this.ms[i] = m;
+  }
+
+  /** Metadata of a key (0 when absent or never set). */
+  getMeta(k: string): number {
+    const i = this.find(k);
+    return i < 0 ? 0 : this.ms[i];
+  }
+
+  /** Sets the metadata of a key; false when the key is absent. */
+  setMeta(k: string, m: number): boolean {
+    const i = this.find(k);
+    if (i < 0) return false;
+    this.ms[i] = m;
+    return true;
+  }
+
+  get(k: string): V | undefined {
+    const i = this.indexOf(k, hashKey(k));
+    return i < 0 ? undefined : this.vs[i];
+  }
+
+  has(k: string): boolean {
+    return this.indexOf(k, hashKey(k)) >= 0;
+  }
+
+  set(k: string, v: V): this {
+    this.setHashed(k, hashKey(k), v);
+    return this;
+  }
+
+  /** set() with the key's hash already computed; returns true when the key is new. */
+  setHashed(k: string, h: number, v: V): boolean {
+    const i = this.indexOf(k, h);
+    if (i >= 0) {
+      this.vs[i] = v;
+      return false;
+    }
+    if (this.used === this.ks.length) this.rebuild(this.count + 1);
+    const j = this.used++;
+    this.ks[j] = k;
+    this.vs[j] = v;
+    this.hs[j] = h;
+    this.ms[j] = 0;
+    this.hint = j;
+    const b = h & this.mask;
+    this.nx[j] = this.bk[b];
+    this.bk[b] = j;
+    this.count++;
+    return true;
+  }
+
+  delete(k: string): boolean {
+    return this.deleteHashed(k, hashKey(k));
+  }
+
+  /** delete() with the key's hash already computed. */
+  deleteHashed(k: string, h: number): boolean {
+    const b = h & this.mask;
+    const nx = this.nx;
+    let prev = -1;
+    for (let i = this.bk[b]; i >= 0; prev = i, i = nx[i]) {
+      if (this.hs[i] !== h || this.ks[i] !== k) continue;
+      if (prev < 0) this.bk[b] = nx[i];
+      else nx[prev] = nx[i];
+      this.ks[i] = undefined;
+      this.vs[i] = undefined;
+      this.count--;
+      if (this.ks.length > MIN_CAPACITY && this.count * 4 < this.ks.length) {
+        this.rebuild(this.count);
+      }
+      return true;
+    }
+    return false;
+  }
+
+  /** Removes every key (the arrays shrink back to the minimum). */
+  clear(): void {
+    const cap = MIN_CAPACITY;
+    this.ks = new Array(cap);
+    this.vs = new Array(cap);
+    this.hs = new Int32Array(cap);
+    this.nx = new Int32Array(cap);
+    this.ms = new Float64Array(cap);
+    this.bk = new Int32Array(cap).fill(-1);
+    this.mask = cap - 1;
+    this.used = 0;
+    this.count = 0;
+    this.hint = 0;
+  }
+
+  /** Squeezes out holes into arrays sized for `need` live entries (power of two, at least twice
+   * `need` after a growth so that appends stay amortised). */
+  private rebuild(need: number): void {
+    let cap = MIN_CAPACITY;
+    while (cap < need * 2) cap *= 2;
+    const oks = this.ks, ovs = this.vs, ohs = this.hs, oms = this.ms;
+    const ks: (string | undefined)[] = new Array(cap);
+    const vs: (V | undefined)[] = new Array(cap);
+    const hs = new Int32Array(cap);
+    const nx = new Int32Array(cap);
+    const ms = new Float64Array(cap);
+    const bk = new Int32Array(cap).fill(-1);
+    const mask = cap - 1;
+    let j = 0;
+    for (let i = 0; i < this.used; i++) {
+      const k = oks[i];
+      if (k === undefined) continue;
+      const h = ohs[i];
+      ks[j] = k;
+      vs[j] = ovs[i];
+      hs[j] = h;
+      ms[j] = oms[i];
+      nx[j] = bk[h & mask];
+      bk[h & mask] = j;
+      j++;
+    }
+    this.ks = ks;
+    this.vs = vs;
+    this.hs = hs;
+    this.nx = nx;
+    this.ms = ms;
+    this.bk = bk;
+    this.mask = mask;
+    this.used = j;
+    this.hint = 0;
+  }
+
+  /** Walks entries in insertion order; see the file comment for changes during the walk. */
+  private *walk(): Generator<number> {
+    const ks = this.ks;
+    for (let i = 0; ks === this.ks ? i < this.used : i < ks.length; i++) {
+      const k = ks[i];
+      if (k === undefined) continue;
+      if (ks === this.ks) {
+        yield i;
+      } else {
+        const j = this.indexOf(k, hashKey(k));
+        if (j >= 0) yield j;
+      }
+    }
+  }
+
+  *keys(): Generator<string> {
+    for (const i of this.walk()) yield this.ks[i] as string;
+  }
+
+  *values(): Generator<V> {
+    for (const i of this.walk()) yield this.vs[i] as V;
+  }
+
+  *entries(): Generator<[string, V]> {
+    for (const i of this.walk()) yield [this.ks[i] as string, this.vs[i] as V];
+  }
+
+  [Symbol.iterator](): Generator<[string, V]> {
+    return this.entries();
+  }
+
+  forEach(fn: (value: V, key: string) => void): void {
+    for (const i of this.walk()) fn(this.vs[i] as V, this.ks[i] as string);
+  }
+}
