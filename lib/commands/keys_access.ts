@@ -13,8 +13,14 @@ import type { KeyDict } from "../store/dict.ts";
 
 type Dict = KeyDict<Value>;
 
-// The access clock lives in the keyspace dict's per-key metadata (KeyDict meta): last access ms
-// (LRU) or -(minutes << 8 | counter) - 1 (LFU); 0 when never observed.
+// The access clock lives in the keyspace dict's per-key metadata (KeyDict meta, an int32): the
+// second of the last access counted from LRU_EPOCH_S (LRU; Redis's LRU clock has a 1 s
+// resolution too), or -(minutes << 8 | counter) - 1 (LFU); 0 when never observed.
+const LRU_EPOCH_S = 1577836800; // 2020-01-01
+
+function lruNow(ms: number): number {
+  return Math.max(1, Math.floor(ms / 1000) - LRU_EPOCH_S);
+}
 /** key -> the string value it had when Redis would have made it "raw" (APPEND, SETRANGE). */
 const rawByDict = new WeakMap<Dict, Map<string, string>>();
 /** key -> the int-looking string value Redis would keep "embstr" (INCRBYFLOAT results). */
@@ -35,12 +41,12 @@ function tableFor<T>(w: WeakMap<Dict, Map<string, T>>, dict: Dict): Map<string, 
 /** Coarse clock and policy flag for touchKey, refreshed by the 100 ms cron: Date.now() and a
  * config lookup per GET would cost more than the rest of the lookup (Redis's LRU clock is
  * coarse too). */
-let clockMs = 0;
+let clockLru = 0;
 let lfuPolicy = false;
 let clockServer: Server | null = null;
 
 function refreshClock(s: Server): void {
-  clockMs = Date.now();
+  clockLru = lruNow(Date.now());
   lfuPolicy = s.config.str("maxmemory-policy").includes("lfu");
 }
 
@@ -68,7 +74,7 @@ export function touchKey(s: Server, db: Db, key: string): void {
   }
   const dict = db.dict;
   if (!lfuPolicy) {
-    dict.setMeta(key, clockMs);
+    dict.setMeta(key, clockLru);
     return;
   }
   const old = dict.getMeta(key);
@@ -84,7 +90,7 @@ export function touchKey(s: Server, db: Db, key: string): void {
 export function idleMs(db: Db, key: string): number {
   const t = db.dict.getMeta(key);
   if (t <= 0) return 0;
-  return Math.max(0, Date.now() - t);
+  return Math.max(0, Date.now() - (t + LRU_EPOCH_S) * 1000);
 }
 
 /** The LFU counter after decay (LFU_INIT_VAL when never observed). */
@@ -96,7 +102,7 @@ export function lfuFreq(s: Server, db: Db, key: string): number {
 
 /** Sets the idle time of a key (RESTORE ... IDLETIME). */
 export function setIdle(db: Db, key: string, ms: number): void {
-  db.dict.setMeta(key, Date.now() - ms);
+  db.dict.setMeta(key, lruNow(Date.now() - ms));
 }
 
 /** Sets the LFU counter of a key (RESTORE ... FREQ). */

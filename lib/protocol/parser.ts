@@ -26,6 +26,8 @@ export class RespParser {
   authRequired: () => boolean = () => false;
   /** Master links skip the bulk size limit and forbid inline commands. */
   isMaster = false;
+  private whole: Uint8Array = new Uint8Array(0);
+  private wholeFor: Buffer | null = null;
   private multibulk = 0;
   private bulk = -1;
   private argv: string[] = [];
@@ -60,6 +62,14 @@ export class RespParser {
       this.end = live;
     }
     const b = this.buf;
+    if (this.end === 0) {
+      // The usual case (everything read was consumed): one cached view of the whole buffer.
+      if (this.wholeFor !== b) {
+        this.whole = new Uint8Array(b.buffer, b.byteOffset, b.length);
+        this.wholeFor = b;
+      }
+      return this.whole;
+    }
     return new Uint8Array(b.buffer, b.byteOffset + this.end, b.length - this.end);
   }
 

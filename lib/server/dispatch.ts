@@ -158,17 +158,24 @@ function flushGroup(t: number): void {
   groupStart = -1;
   groupN = 0;
   const usec = Math.round(share * 1000);
-  for (let i = 0; i < n; i++) {
+  const s = groupClients[0].server;
+  const limit = s.config.hot.slowlogLogSlowerThan;
+  const slow = limit >= 0 && usec >= limit;
+  const tracking = s.config.hot.latencyTracking;
+  // Runs of the same command (the usual pipeline) update its stats once.
+  for (let i = 0; i < n;) {
     const spec = groupSpecs[i];
-    const c = groupClients[i];
-    spec.usec = (spec.usec ?? 0) + usec;
-    const s = c.server;
-    if (!(flagBits(spec) & F_SKIP_SLOWLOG)) s.slowlogPush(c, groupArgv[i], usec);
-    if (s.config.hot.latencyTracking) {
-      (spec.latency ??= new LatencyHistogram()).record(share * 1e6);
+    let j = i + 1;
+    while (j < n && groupSpecs[j] === spec) j++;
+    spec.usec = (spec.usec ?? 0) + usec * (j - i);
+    if (tracking) (spec.latency ??= new LatencyHistogram()).recordN(share * 1e6, j - i);
+    for (; i < j; i++) {
+      if (slow && !(flagBits(spec) & F_SKIP_SLOWLOG)) {
+        s.slowlogPush(groupClients[i], groupArgv[i], usec);
+      }
+      groupArgv[i] = EMPTY;
+      groupClients[i] = NO_CLIENT;
     }
-    groupArgv[i] = EMPTY;
-    groupClients[i] = NO_CLIENT;
   }
 }
 const EMPTY: string[] = [];

@@ -30,9 +30,14 @@ export class LatencyHistogram {
 
   /** Records one duration, clamped to 1 ns .. 1 s. */
   record(ns: number): void {
+    this.recordN(ns, 1);
+  }
+
+  /** Records `n` samples of the same duration. */
+  recordN(ns: number, n: number): void {
     const v = ns < MIN_NS ? MIN_NS : ns > MAX_NS ? MAX_NS : Math.round(ns);
-    this.counts[slotOf(v)]++;
-    this.total++;
+    this.counts[slotOf(v)] += n;
+    this.total += n;
   }
 
   /** Value (ns) at a percentile 0..100: the top of the slot reaching that share of the samples
