@@ -319,3 +319,15 @@ export async function withServer(
     await s.stop();
   }
 }
+
+/** Polls INFO until `n` clients are blocked (a blocking command sent on another connection has
+ * been processed: two connections' commands have no order otherwise). */
+export async function waitBlocked(c: RespClient, n: number): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    const info = String(await c.call("INFO", "clients"));
+    const m = /blocked_clients:(\d+)/.exec(info);
+    if (m && Number(m[1]) === n) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`never saw ${n} blocked clients`);
+}

@@ -1,7 +1,7 @@
 // DUMP and RESTORE over a real server: round trips with TTL/ABSTTL/REPLACE/IDLETIME and every
 // error text Redis 7.0 gives (BUSYKEY, bad TTL, bad footer, bad body, option errors).
 import assert from "node:assert/strict";
-import { withServer } from "../helpers.ts";
+import { waitBlocked, withServer } from "../helpers.ts";
 import { crc64 } from "../../lib/persistence/crc64.ts";
 
 Deno.test("DUMP and RESTORE round trip with TTL, REPLACE and Redis's errors", async () => {
@@ -95,7 +95,7 @@ Deno.test("RESTORE of a list wakes a client blocked on the key", async () => {
     const payload = (await c.call("DUMP", "src")) as string;
     const blocked = await s.client();
     await blocked.send("BLPOP", "dst", "5");
-    await new Promise((r) => setTimeout(r, 100));
+    await waitBlocked(c, 1);
     assert.equal(await c.call("RESTORE", "dst", 0, payload), "OK");
     assert.deepEqual(await blocked.read(), ["dst", "hello"]);
     blocked.close();

@@ -2,15 +2,13 @@
 // failed_calls/rejected_calls and errorstats for errors inside MULTI/EXEC, rejected commands and
 // blocked clients, and MONITOR's feed order (after the command ran).
 import assert from "node:assert/strict";
-import { type Reply, type RespClient, withServer } from "../helpers.ts";
+import { type Reply, type RespClient, waitBlocked, withServer } from "../helpers.ts";
 
 /** TEST_REAL_REDIS=1 runs the same assertions against redis-server, to check the tests themselves. */
 const REAL = {
   redis: Deno.env.get("TEST_REAL_REDIS") === "1",
   args: ["--enable-debug-command", "yes"],
 };
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function errText(r: Reply): string {
   assert.ok(r instanceof Error, `expected an error, got ${JSON.stringify(r)}`);
@@ -104,7 +102,7 @@ Deno.test("latencystats: measured values and blocked commands", async () => {
     // A blocked BLPOP gets its sample when it is served.
     const b = await s.client();
     await b.send("BLPOP", "list", "0");
-    await sleep(100);
+    await waitBlocked(c, 1);
     assert.equal(await latency(c, "blpop"), "");
     await c.call("LPUSH", "list", "a");
     assert.deepEqual(await b.read(), ["list", "a"]);
@@ -156,7 +154,7 @@ Deno.test("errorstats / commandstats: MULTI/EXEC, rejections, blocked clients", 
     const b = await s.client();
     const id = await b.call("CLIENT", "ID") as number;
     await b.send("BLPOP", "list1", "0");
-    await sleep(100);
+    await waitBlocked(c, 1);
     assert.equal(await c.call("CLIENT", "UNBLOCK", id, "ERROR"), 1);
     assert.equal(errText(await b.read()), "UNBLOCKED client unblocked via CLIENT UNBLOCK");
     assert.equal(await errorstat(c, "UNBLOCKED"), "count=1");

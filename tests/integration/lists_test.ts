@@ -2,7 +2,13 @@
 // blocking pops served across clients, and (in process) what the commands propagate.
 // Set HSL_TEST_REDIS=1 to run the socket tests against the real redis-server.
 import assert from "node:assert/strict";
-import { type Reply, type RespClient, type ServerProcess, startServer } from "../helpers.ts";
+import {
+  type Reply,
+  type RespClient,
+  type ServerProcess,
+  startServer,
+  waitBlocked,
+} from "../helpers.ts";
 import { Config } from "../../lib/config/config.ts";
 import { Server } from "../../lib/server/server.ts";
 import { Client } from "../../lib/server/client.ts";
@@ -38,17 +44,6 @@ const WRONGTYPE = err("WRONGTYPE Operation against a key holding the wrong kind 
 const NOT_INT = err("ERR value is not an integer or out of range");
 const SYNTAX = err("ERR syntax error");
 const POSITIVE = err("ERR value is out of range, must be positive");
-
-/** Polls INFO until `n` clients are blocked. */
-async function waitBlocked(c: RespClient, n: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const info = String(await c.call("INFO", "clients"));
-    const m = /blocked_clients:(\d+)/.exec(info);
-    if (m && Number(m[1]) === n) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`never saw ${n} blocked clients`);
-}
 
 Deno.test("list pushes, pops, LINDEX/LSET/LRANGE/LTRIM/LREM/LINSERT", async () => {
   await withServer(async (c) => {

@@ -1,7 +1,13 @@
 // Sorted set commands over real sockets with exact replies (texts checked against redis-server
 // 7.0.15). Set ZSETS_TEST_REDIS=1 to run the same assertions against the real redis-server.
 import assert from "node:assert/strict";
-import { type Reply, type RespClient, type ServerProcess, startServer } from "../helpers.ts";
+import {
+  type Reply,
+  type RespClient,
+  type ServerProcess,
+  startServer,
+  waitBlocked,
+} from "../helpers.ts";
 
 const USE_REDIS = Deno.env.get("ZSETS_TEST_REDIS") === "1";
 
@@ -450,17 +456,18 @@ Deno.test("blocking BZPOPMIN/BZMPOP served by ZADD, FIFO order, timeouts", async
     const b = await s.client();
     try {
       await a.send("BZPOPMIN", "k1", "k2", 0);
+      await waitBlocked(c, 1);
       await b.send("BZMPOP", 0, 2, "k2", "k3", "MAX", "COUNT", 5);
-      await new Promise((r) => setTimeout(r, 100));
+      await waitBlocked(c, 2);
       await e(["ZADD", "k2", 1, "a", 2, "b", 3, "c"], 3);
       assert.deepEqual(await a.read(), ["k2", "a", "1"]);
       assert.deepEqual(await b.read(), ["k2", [["c", "3"], ["b", "2"]]]);
       await e(["EXISTS", "k2"], 0);
       // Two waiters on one key are served in the order they blocked.
       await a.send("BZPOPMIN", "f", 0);
-      await new Promise((r) => setTimeout(r, 50));
+      await waitBlocked(c, 1);
       await b.send("BZPOPMAX", "f", 0);
-      await new Promise((r) => setTimeout(r, 50));
+      await waitBlocked(c, 2);
       await e(["ZADD", "f", 1, "a", 2, "b", 3, "c"], 3);
       assert.deepEqual(await a.read(), ["f", "a", "1"]);
       assert.deepEqual(await b.read(), ["f", "c", "3"]);
@@ -468,14 +475,14 @@ Deno.test("blocking BZPOPMIN/BZMPOP served by ZADD, FIFO order, timeouts", async
       // A non-zset value at the key does not serve the waiter; it times out.
       const t0 = Date.now();
       await a.send("BZPOPMIN", "w", "0.3");
-      await new Promise((r) => setTimeout(r, 50));
+      await waitBlocked(c, 1);
       await e(["SET", "w", "x"], "OK");
       assert.equal(await a.read(), null);
       const dt = Date.now() - t0;
       assert.ok(dt >= 250 && dt < 2000, `timed out after ${dt} ms`);
       // ZADD then ZREM in one transaction leaves nothing to serve.
       await a.send("BZPOPMIN", "m", 0);
-      await new Promise((r) => setTimeout(r, 50));
+      await waitBlocked(c, 1);
       await e(["MULTI"], "OK");
       await e(["ZADD", "m", 1, "a"], "QUEUED");
       await e(["ZREM", "m", "a"], "QUEUED");
@@ -484,7 +491,7 @@ Deno.test("blocking BZPOPMIN/BZMPOP served by ZADD, FIFO order, timeouts", async
       assert.deepEqual(await a.read(), ["m", "z", "5"]);
       // A store command creating the key serves waiters too.
       await a.send("BZPOPMAX", "dst", 0);
-      await new Promise((r) => setTimeout(r, 50));
+      await waitBlocked(c, 1);
       await e(["ZADD", "src", 1, "x", 2, "y"], 2);
       await e(["ZUNIONSTORE", "dst", 1, "src"], 2);
       assert.deepEqual(await a.read(), ["dst", "y", "2"]);
