@@ -49,6 +49,13 @@ export class Backlog {
 
   private appendCircular(b: Uint8Array): void {
     const cap = this.buf.length;
+    if (this.idx + b.length < cap) {
+      // The usual case: no wrap.
+      this.buf.set(b, this.idx);
+      this.idx += b.length;
+      this.histlen = Math.min(cap, this.histlen + b.length);
+      return;
+    }
     let src = b;
     if (src.length >= cap) {
       src = src.subarray(src.length - cap);

@@ -1,7 +1,7 @@
 // Small pieces both replication roles share: the stream encoding of a command, Redis's
 // unixtime, and a buffered connection for the replica's line-oriented handshake and RDB transfer.
 import { Buffer } from "node:buffer";
-import { latin1Write } from "../protocol/bytes.ts";
+import { putLatin1 } from "../protocol/bytes.ts";
 
 /** An all-zero replication id (cleared replid2). */
 export const ZERO_ID = "0".repeat(40);
@@ -11,15 +11,32 @@ export function unixTime(): number {
   return Math.floor(Date.now() / 1000);
 }
 
-/** Encodes argv as a RESP multibulk (the replication stream format). */
+/** Writes `<prefix><n>\r\n` at p; returns the end. */
+function putHeader(b: Uint8Array, p: number, prefix: number, n: number): number {
+  b[p++] = prefix;
+  if (n < 10) b[p++] = 48 + n;
+  else p = putLatin1(b, String(n), p);
+  b[p++] = 13;
+  b[p++] = 10;
+  return p;
+}
+
+/** Bytes of `<prefix><n>\r\n`. */
+function headerLen(n: number): number {
+  return (n < 10 ? 1 : n < 100 ? 2 : String(n).length) + 3;
+}
+
+/** Encodes argv as a RESP multibulk (the replication stream format). Runs for every write a
+ * master with a backlog executes, so it writes the bytes itself (no string concatenation). */
 export function encodeCommand(argv: string[]): Uint8Array {
-  let len = 1 + String(argv.length).length + 2;
-  for (const a of argv) len += 1 + String(a.length).length + 2 + a.length + 2;
-  const b = Buffer.allocUnsafe(len);
-  let o = latin1Write(b, `*${argv.length}\r\n`, 0);
-  for (const a of argv) {
-    o += latin1Write(b, `$${a.length}\r\n`, o);
-    o += latin1Write(b, a, o);
+  let len = headerLen(argv.length);
+  for (let i = 0; i < argv.length; i++) len += headerLen(argv[i].length) + argv[i].length + 2;
+  const b = new Uint8Array(len);
+  let o = putHeader(b, 0, 42, argv.length);
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    o = putHeader(b, o, 36, a.length);
+    o = putLatin1(b, a, o);
     b[o++] = 13;
     b[o++] = 10;
   }
