@@ -208,7 +208,7 @@ export function dupValue(v: Value): Value {
   if (typeof withClone.clone === "function") return withClone.clone();
   if (v instanceof HashValue) {
     const h = new HashValue();
-    h.m = new Map(v.m);
+    h.m = v.m.clone();
     h.listpack = v.listpack;
     return h;
   }

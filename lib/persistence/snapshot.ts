@@ -40,7 +40,7 @@ export function freezeValue(v: Value): EncodableValue {
   switch (v.type) {
     case "hash": {
       const h = new HashValue();
-      h.m = new Map(v.m);
+      h.m = v.m.clone();
       h.listpack = v.listpack;
       return h;
     }

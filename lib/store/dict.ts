@@ -72,15 +72,21 @@ export function hashKey(k: string): number {
 }
 
 const MIN_CAPACITY = 8;
-/** Int32 fields per entry in `ent`: hash, next entry in the bucket chain (-1 ends), metadata. */
-const E = 3;
+/** Slots per entry in `en`: key, value, hash, next entry in the bucket chain (-1 ends), meta. */
+const E = 5;
+const KEY = 0;
+const VAL = 1;
+const HASH = 2;
+const NEXT = 3;
+const META = 4;
+/** Hashes are stored as small integers (V8 Smis: no boxing, no write barrier). */
+const SMI_MASK = 0x3fffffff;
 
 /** String-keyed hash table in insertion order; see the file comment. */
 export class KeyDict<V> {
-  /** Key and value of entry i at 2i and 2i+1 (one cache line for both); key undefined = hole. */
-  private kv: unknown[];
-  /** Hash, chain link and metadata of entry i at E*i.. (one cache line for a chain step). */
-  private ent: Int32Array;
+  /** Entries: key, value, hash, chain link and metadata of entry i at E*i.. side by side, so a
+   * chain step touches one cache line; key undefined marks a hole. */
+  private en: unknown[];
   /** Bucket heads: first entry of each chain, -1 when empty. */
   private bk: Int32Array;
   private mask: number;
@@ -97,8 +103,7 @@ export class KeyDict<V> {
     let cap = MIN_CAPACITY;
     while (cap < capacity) cap *= 2;
     this.cap = cap;
-    this.kv = new Array(2 * cap);
-    this.ent = new Int32Array(E * cap);
+    this.en = new Array(E * cap);
     this.bk = new Int32Array(cap).fill(-1);
     this.mask = cap - 1;
   }
@@ -110,9 +115,10 @@ export class KeyDict<V> {
 
   /** Entry index of a key whose hash is `h`, or -1. */
   indexOf(k: string, h: number): number {
-    const ent = this.ent;
-    for (let i = this.bk[h & this.mask]; i >= 0; i = ent[E * i + 1]) {
-      if (ent[E * i] === h && this.kv[2 * i] === k) return this.hint = i;
+    const en = this.en;
+    const hs = h & SMI_MASK;
+    for (let i = this.bk[h & this.mask]; i >= 0; i = en[E * i + NEXT] as number) {
+      if (en[E * i + HASH] === hs && en[E * i + KEY] === k) return this.hint = i;
     }
     return -1;
   }
@@ -120,41 +126,41 @@ export class KeyDict<V> {
   /** Entry index of a key, trying the last hit first. */
   private find(k: string): number {
     const i = this.hint;
-    return this.kv[2 * i] === k ? i : this.indexOf(k, hashKey(k));
+    return this.en[E * i + KEY] === k ? i : this.indexOf(k, hashKey(k));
   }
 
   /** Value stored at an entry index returned by indexOf. */
   valueAt(i: number): V {
-    return this.kv[2 * i + 1] as V;
+    return this.en[E * i + VAL] as V;
   }
 
   /** Metadata of the entry at index i. */
   metaAt(i: number): number {
-    return this.ent[E * i + 2];
+    return this.en[E * i + META] as number;
   }
 
-  /** Sets the metadata (an int32) of the entry at index i. */
+  /** Sets the metadata (a 31-bit integer) of the entry at index i. */
   setMetaAt(i: number, m: number): void {
-    this.ent[E * i + 2] = m;
+    this.en[E * i + META] = m | 0;
   }
 
   /** Metadata of a key (0 when absent or never set). */
   getMeta(k: string): number {
     const i = this.find(k);
-    return i < 0 ? 0 : this.ent[E * i + 2];
+    return i < 0 ? 0 : this.en[E * i + META] as number;
   }
 
-  /** Sets the metadata (an int32) of a key; false when the key is absent. */
+  /** Sets the metadata (a 31-bit integer) of a key; false when the key is absent. */
   setMeta(k: string, m: number): boolean {
     const i = this.find(k);
     if (i < 0) return false;
-    this.ent[E * i + 2] = m;
+    this.en[E * i + META] = m | 0;
     return true;
   }
 
   get(k: string): V | undefined {
     const i = this.indexOf(k, hashKey(k));
-    return i < 0 ? undefined : this.kv[2 * i + 1] as V;
+    return i < 0 ? undefined : this.en[E * i + VAL] as V;
   }
 
   has(k: string): boolean {
@@ -170,18 +176,19 @@ export class KeyDict<V> {
   setHashed(k: string, h: number, v: V): boolean {
     const i = this.indexOf(k, h);
     if (i >= 0) {
-      this.kv[2 * i + 1] = v;
+      this.en[E * i + VAL] = v;
       return false;
     }
     if (this.used === this.cap) this.rebuild(this.count + 1);
     const j = this.used++;
-    this.kv[2 * j] = k;
-    this.kv[2 * j + 1] = v;
-    const ent = this.ent;
+    const en = this.en;
     const b = h & this.mask;
-    ent[E * j] = h;
-    ent[E * j + 1] = this.bk[b];
-    ent[E * j + 2] = 0;
+    const o = E * j;
+    en[o + KEY] = k;
+    en[o + VAL] = v;
+    en[o + HASH] = h & SMI_MASK;
+    en[o + NEXT] = this.bk[b];
+    en[o + META] = 0;
     this.bk[b] = j;
     this.hint = j;
     this.count++;
@@ -195,14 +202,15 @@ export class KeyDict<V> {
   /** delete() with the key's hash already computed. */
   deleteHashed(k: string, h: number): boolean {
     const b = h & this.mask;
-    const ent = this.ent;
+    const en = this.en;
+    const hs = h & SMI_MASK;
     let prev = -1;
-    for (let i = this.bk[b]; i >= 0; prev = i, i = ent[E * i + 1]) {
-      if (ent[E * i] !== h || this.kv[2 * i] !== k) continue;
-      if (prev < 0) this.bk[b] = ent[E * i + 1];
-      else ent[E * prev + 1] = ent[E * i + 1];
-      this.kv[2 * i] = undefined;
-      this.kv[2 * i + 1] = undefined;
+    for (let i = this.bk[b]; i >= 0; prev = i, i = en[E * i + NEXT] as number) {
+      if (en[E * i + HASH] !== hs || en[E * i + KEY] !== k) continue;
+      if (prev < 0) this.bk[b] = en[E * i + NEXT] as number;
+      else en[E * prev + NEXT] = en[E * i + NEXT];
+      en[E * i + KEY] = undefined;
+      en[E * i + VAL] = undefined;
       this.count--;
       if (this.cap > MIN_CAPACITY && this.count * 4 < this.cap) this.rebuild(this.count);
       return true;
@@ -214,8 +222,7 @@ export class KeyDict<V> {
   clear(): void {
     const cap = MIN_CAPACITY;
     this.cap = cap;
-    this.kv = new Array(2 * cap);
-    this.ent = new Int32Array(E * cap);
+    this.en = new Array(E * cap);
     this.bk = new Int32Array(cap).fill(-1);
     this.mask = cap - 1;
     this.used = 0;
@@ -228,26 +235,26 @@ export class KeyDict<V> {
   private rebuild(need: number): void {
     let cap = MIN_CAPACITY;
     while (cap < need * 1.5) cap *= 2;
-    const okv = this.kv, oent = this.ent;
-    const kv: unknown[] = new Array(2 * cap);
-    const ent = new Int32Array(E * cap);
+    const old = this.en;
+    const en: unknown[] = new Array(E * cap);
     const bk = new Int32Array(cap).fill(-1);
     const mask = cap - 1;
     let j = 0;
     for (let i = 0; i < this.used; i++) {
-      const k = okv[2 * i];
+      const o = E * i;
+      const k = old[o + KEY];
       if (k === undefined) continue;
-      const h = oent[E * i];
-      kv[2 * j] = k;
-      kv[2 * j + 1] = okv[2 * i + 1];
-      ent[E * j] = h;
-      ent[E * j + 1] = bk[h & mask];
-      ent[E * j + 2] = oent[E * i + 2];
+      const h = old[o + HASH] as number;
+      const p = E * j;
+      en[p + KEY] = k;
+      en[p + VAL] = old[o + VAL];
+      en[p + HASH] = h;
+      en[p + NEXT] = bk[h & mask];
+      en[p + META] = old[o + META];
       bk[h & mask] = j;
       j++;
     }
-    this.kv = kv;
-    this.ent = ent;
+    this.en = en;
     this.bk = bk;
     this.mask = mask;
     this.cap = cap;
@@ -257,11 +264,11 @@ export class KeyDict<V> {
 
   /** Walks entries in insertion order; see the file comment for changes during the walk. */
   private *walk(): Generator<number> {
-    const kv = this.kv;
-    for (let i = 0; kv === this.kv ? i < this.used : 2 * i < kv.length; i++) {
-      const k = kv[2 * i] as string | undefined;
+    const en = this.en;
+    for (let i = 0; en === this.en ? i < this.used : E * i < en.length; i++) {
+      const k = en[E * i + KEY] as string | undefined;
       if (k === undefined) continue;
-      if (kv === this.kv) {
+      if (en === this.en) {
         yield i;
       } else {
         const j = this.indexOf(k, hashKey(k));
@@ -271,22 +278,36 @@ export class KeyDict<V> {
   }
 
   *keys(): Generator<string> {
-    for (const i of this.walk()) yield this.kv[2 * i] as string;
+    for (const i of this.walk()) yield this.en[E * i + KEY] as string;
   }
 
   *values(): Generator<V> {
-    for (const i of this.walk()) yield this.kv[2 * i + 1] as V;
+    for (const i of this.walk()) yield this.en[E * i + VAL] as V;
   }
 
   *entries(): Generator<[string, V]> {
-    for (const i of this.walk()) yield [this.kv[2 * i] as string, this.kv[2 * i + 1] as V];
+    for (const i of this.walk()) yield [this.en[E * i + KEY] as string, this.en[E * i + VAL] as V];
   }
 
   [Symbol.iterator](): Generator<[string, V]> {
     return this.entries();
   }
 
+  /** A copy with the same keys, values and metadata, in the same order. */
+  clone(): KeyDict<V> {
+    const d = new KeyDict<V>(this.count);
+    for (const i of this.walk()) {
+      d.setHashed(
+        this.en[E * i + KEY] as string,
+        this.en[E * i + HASH] as number,
+        this.en[E * i + VAL] as V,
+      );
+      d.en[E * d.hint + META] = this.en[E * i + META];
+    }
+    return d;
+  }
+
   forEach(fn: (value: V, key: string) => void): void {
-    for (const i of this.walk()) fn(this.kv[2 * i + 1] as V, this.kv[2 * i] as string);
+    for (const i of this.walk()) fn(this.en[E * i + VAL] as V, this.en[E * i + KEY] as string);
   }
 }

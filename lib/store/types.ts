@@ -1,5 +1,6 @@
 // Value types held in the keyspace. Strings are JS latin1 strings (one char per byte).
 import type { ZSetValue } from "./zset.ts";
+import { KeyDict } from "./dict.ts";
 
 // Containers are small classes so OBJECT ENCODING and RDB can see which encoding Redis would use.
 
@@ -121,7 +122,7 @@ export class KeyIndex {
 /** Hash: field -> value. `listpack` mirrors Redis's compact-encoding state. */
 export class HashValue {
   readonly type = "hash";
-  m = new Map<string, string>();
+  m = new KeyDict<string>();
   listpack = true;
   private ix: KeyIndex | null = null;
 
@@ -151,7 +152,7 @@ export class HashValue {
   /** Deep copy with the same encoding flag. */
   clone(): HashValue {
     const h = new HashValue();
-    h.m = new Map(this.m);
+    h.m = this.m.clone();
     h.listpack = this.listpack;
     return h;
   }

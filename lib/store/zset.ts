@@ -1,10 +1,11 @@
-// Sorted set value: a member -> score Map (Redis's dict) plus an ordered index by (score, member).
+// Sorted set value: a member -> score KeyDict (Redis's dict) plus an ordered index by (score, member).
 // The index is a list of sorted chunks (at most CHUNK_MAX members each, scores kept in unboxed
 // double arrays) with the last key of every chunk for binary search and a Fenwick tree of chunk
 // sizes for ranks. Rank, lookup and range queries are O(log n); an insert or delete moves at most
 // CHUNK_MAX array slots. In V8 this beats a pointer-based skiplist by several times: a skiplist
 // hop costs several dependent cache misses (node, level array, boxed score) per level.
 // Members are latin1 byte strings, so `<` on strings compares bytes like memcmp.
+import { KeyDict } from "./dict.ts";
 
 /** Largest chunk; a chunk splits in two halves beyond it. */
 const CHUNK_MAX = 256;
@@ -39,7 +40,7 @@ function before(s1: number, e1: string, s2: number, e2: string): boolean {
 export class ZSetValue {
   readonly type = "zset";
   /** member -> score. Read it freely; mutate only through add/insert/remove so the index stays right. */
-  dict = new Map<string, number>();
+  dict = new KeyDict<number>();
   /** Mirrors Redis's encoding state: listpack until it grows past zset-max-listpack-*. */
   listpack = true;
   /** Score of the member returned by the last popFirst/popLast. */
@@ -292,7 +293,7 @@ export class ZSetValue {
   clone(): ZSetValue {
     const z = new ZSetValue();
     z.listpack = this.listpack;
-    z.dict = new Map(this.dict);
+    z.dict = this.dict.clone();
     z.chunks = this.chunks.map((ch) => ({ sc: ch.sc.slice(), el: ch.el.slice() }));
     z.maxSc = this.maxSc.slice();
     z.maxEl = this.maxEl.slice();
