@@ -9,7 +9,7 @@ import type { Db } from "../store/keyspace.ts";
 import { HashValue, ListValue, SetValue, type Value } from "../store/types.ts";
 import { ZSetValue } from "../store/zset.ts";
 import { E_NOT_INT, parseInteger } from "./util.ts";
-import type { KeyDict } from "../store/dict.ts";
+import { type KeyDict, KeySet } from "../store/dict.ts";
 
 type Dict = KeyDict<Value>;
 
@@ -219,7 +219,7 @@ export function dupValue(v: Value): Value {
   }
   if (v instanceof SetValue) {
     const st = new SetValue();
-    st.s = new Set(v.s);
+    st.s = new KeySet(v.s);
     st.enc = v.enc;
     return st;
   }

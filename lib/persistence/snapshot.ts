@@ -7,7 +7,7 @@
 // yield to the event loop (BGSAVE, replication full syncs) while clients keep being served.
 import type { Server, SnapshotObserver } from "../server/server.ts";
 import type { Db } from "../store/keyspace.ts";
-import type { KeyDict } from "../store/dict.ts";
+import { type KeyDict, KeySet } from "../store/dict.ts";
 import { HashValue, ListValue, SetValue, type Value } from "../store/types.ts";
 import {
   type EncodableValue,
@@ -51,7 +51,7 @@ export function freezeValue(v: Value): EncodableValue {
     }
     case "set": {
       const s = new SetValue();
-      s.s = new Set(v.s);
+      s.s = new KeySet(v.s);
       s.enc = v.enc;
       return s;
     }

@@ -311,3 +311,49 @@ export class KeyDict<V> {
     for (const i of this.walk()) fn(this.en[E * i + VAL] as V, this.en[E * i + KEY] as string);
   }
 }
+
+/** A set of strings on a KeyDict (members of a Redis set): the Set methods the commands use. */
+export class KeySet {
+  private d = new KeyDict<true>();
+
+  constructor(items?: Iterable<string>) {
+    if (items) { for (const m of items) this.d.set(m, true); }
+  }
+
+  get size(): number {
+    return this.d.size;
+  }
+
+  add(m: string): this {
+    this.d.set(m, true);
+    return this;
+  }
+
+  has(m: string): boolean {
+    return this.d.has(m);
+  }
+
+  delete(m: string): boolean {
+    return this.d.delete(m);
+  }
+
+  clear(): void {
+    this.d.clear();
+  }
+
+  keys(): Generator<string> {
+    return this.d.keys();
+  }
+
+  values(): Generator<string> {
+    return this.d.keys();
+  }
+
+  [Symbol.iterator](): Generator<string> {
+    return this.d.keys();
+  }
+
+  forEach(fn: (m: string) => void): void {
+    for (const k of this.d.keys()) fn(k);
+  }
+}

@@ -1,6 +1,6 @@
 // Value types held in the keyspace. Strings are JS latin1 strings (one char per byte).
 import type { ZSetValue } from "./zset.ts";
-import { KeyDict } from "./dict.ts";
+import { KeyDict, KeySet } from "./dict.ts";
 
 // Containers are small classes so OBJECT ENCODING and RDB can see which encoding Redis would use.
 
@@ -235,7 +235,7 @@ export class ListValue {
 /** Set of members. `enc` mirrors Redis 7.0: intset or hashtable. */
 export class SetValue {
   readonly type = "set";
-  s = new Set<string>();
+  s = new KeySet();
   enc: "intset" | "hashtable" = "intset";
   private ix: KeyIndex | null = null;
 
@@ -279,7 +279,7 @@ export class SetValue {
   /** Deep copy with the same encoding. */
   clone(): SetValue {
     const v = new SetValue();
-    v.s = new Set(this.s);
+    v.s = new KeySet(this.s);
     v.enc = this.enc;
     return v;
   }
