@@ -382,7 +382,22 @@ function setrangeCommand(c: Client, argv: string[]): void {
   c.out.int(nv.length);
 }
 
-const SMALL_INT = /^-?[1-9][0-9]{0,14}$|^0$/;
+/** Whether v is a canonical decimal integer of at most 15 digits (/^-?[1-9][0-9]{0,14}$|^0$/,
+ * without the regex: this runs for every INCR). */
+function isSmallInt(v: string): boolean {
+  const n = v.length;
+  if (n === 1) return v.charCodeAt(0) >= 48 && v.charCodeAt(0) <= 57;
+  let i = v.charCodeAt(0) === 45 ? 1 : 0;
+  const digits = n - i;
+  if (digits < 1 || digits > 15) return false;
+  const first = v.charCodeAt(i);
+  if (first < 49 || first > 57) return false;
+  for (i++; i < n; i++) {
+    const ch = v.charCodeAt(i);
+    if (ch < 48 || ch > 57) return false;
+  }
+  return true;
+}
 
 /** INCR/DECR/INCRBY/DECRBY with int64 overflow checks; `big` carries huge increments. */
 function incrGeneric(c: Client, key: string, delta: number, big: bigint | null): void {
@@ -390,7 +405,7 @@ function incrGeneric(c: Client, key: string, delta: number, big: bigint | null):
   const v = db.get(key);
   let out: string;
   if (v !== undefined && typeof v !== "string") return c.error(E_WRONGTYPE);
-  if (big === null && (v === undefined || (v.length < 16 && SMALL_INT.test(v)))) {
+  if (big === null && (v === undefined || (v.length < 17 && isSmallInt(v)))) {
     // Both operands below 2^53: plain number arithmetic is exact.
     const r = (v === undefined ? 0 : +v) + delta;
     out = String(r);
