@@ -2,7 +2,7 @@
 // 100 ms cluster cron, message building, redirections and the CLUSTER command back end.
 import type { Server } from "../server/server.ts";
 import type { Client } from "../server/client.ts";
-import { register } from "../server/subsystems.ts";
+import { rank, register } from "../server/subsystems.ts";
 import { routing } from "../server/dispatch.ts";
 import { log } from "../log.ts";
 import {
@@ -814,4 +814,4 @@ register((server) => {
     }
     rt.close();
   });
-});
+}, rank("cluster"));

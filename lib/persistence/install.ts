@@ -1,6 +1,6 @@
 // Attaches persistence to a starting server: loads the dump, then hooks the cron (save
 // points), shutdown (final save) and INFO persistence.
-import { register } from "../server/subsystems.ts";
+import { rank, register } from "../server/subsystems.ts";
 import { diskErrorDenial, persistenceOf } from "./service.ts";
 import { serializedLength } from "./rdb_writer.ts";
 import { debugHooks } from "../commands/debug.ts";
@@ -13,4 +13,4 @@ register((server) => {
   server.infoSections.set("persistence", () => p.info());
   debugHooks.serializedLength = (v) => serializedLength(v, p.encodeOptions());
   server.writeDenied = () => diskErrorDenial(server);
-});
+}, rank("persistence"));

@@ -2,7 +2,7 @@
 // the once-a-second replicationCron), INFO replication, ROLE, the dispatcher gate (MASTERDOWN,
 // NOREPLICAS) and WAIT offsets, the repl-* aux fields of saved RDBs, CONFIG SET hooks, cluster
 // mode's setMaster/offset hooks, and the `replicaof` directive at start-up.
-import { register } from "../server/subsystems.ts";
+import { rank, register } from "../server/subsystems.ts";
 import type { Server } from "../server/server.ts";
 import type { Client } from "../server/client.ts";
 import type { CommandSpec } from "../commands/types.ts";
@@ -149,4 +149,4 @@ register((server) => {
   restoreFromRdb(server, replicaof.length === 2);
   // Like Redis, the link is started by the cron (state "connect") once the server runs.
   if (replicaof.length === 2) repl.replica.configure(replicaof[0], Number(replicaof[1]));
-});
+}, rank("replication"));

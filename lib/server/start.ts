@@ -10,15 +10,18 @@ import { installConfigHooks } from "../commands/config_cmd.ts";
 /** A subsystem that hooks into the server at start (persistence, cluster, replication). */
 export type Installer = (server: Server) => Promise<void> | void;
 
-/** Subsystems, in start order. Modules register themselves in lib/server/subsystems.ts.
+/** Subsystems with their start rank. Modules register themselves in lib/server/subsystems.ts.
  * A hoisted `var` filled by a function declaration: subsystem modules reached through the command
- * table register before this module's body runs, when a `const` would still be uninitialized. */
+ * table register before this module's body runs, when a `const` would still be uninitialized.
+ * For the same reason the order of registration is not the start order: startServer sorts by
+ * rank. */
 // deno-lint-ignore no-var
-export var installers: Installer[];
+export var installers: { inst: Installer; rank: number }[];
 
-/** Adds an installer; safe to call while this module is still being evaluated. */
-export function addInstaller(inst: Installer): void {
-  (installers ??= []).push(inst);
+/** Adds an installer; safe to call while this module is still being evaluated. Lower ranks
+ * start first. */
+export function addInstaller(inst: Installer, rank: number): void {
+  (installers ??= []).push({ inst, rank });
 }
 
 /** Starts a server with the given config; resolves once it is listening. */
@@ -56,7 +59,9 @@ export async function startServer(config: Config): Promise<Server> {
   config.onChange("databases", () => "can't set immutable config");
 
   installConfigHooks(server);
-  for (const inst of installers ?? []) await inst(server);
+  for (const { inst } of [...(installers ?? [])].sort((a, b) => a.rank - b.rank)) {
+    await inst(server);
+  }
 
   const pidfile = config.str("pidfile");
   if (pidfile) {

@@ -83,3 +83,46 @@ Deno.test({
     }
   },
 });
+
+Deno.test("a node that nodes.conf makes a replica keeps expired keys when it loads its dump", async () => {
+  // Redis runs clusterInit before loadDataFromDisk: a replica keeps keys whose TTL passed while
+  // it was down (its master will send the DELs), a master drops them.
+  const dir = Deno.makeTempDirSync({ prefix: "tsredis-replica-load-" });
+  const port = freePort(true);
+  let sp = await startServer({ dir, port, args: CLUSTER });
+  let c = await sp.client();
+  const id = String(await c.call("CLUSTER", "MYID"));
+  assert.equal(await c.call("CLUSTER", "ADDSLOTSRANGE", 0, 16383), "OK");
+  await waitFor(
+    "cluster_state:ok",
+    async () => String(await c.call("CLUSTER", "INFO")).includes("cluster_state:ok"),
+  );
+  assert.equal(await c.call("SET", "live", "1"), "OK");
+  assert.equal(await c.call("SET", "soon", "1", "PX", 300), "OK");
+  assert.equal(await c.call("SAVE"), "OK");
+  c.close();
+  await sp.stop();
+  await new Promise((r) => setTimeout(r, 500)); // "soon" is now expired in the dump
+
+  sp = await startServer({ dir, port, args: CLUSTER });
+  c = await sp.client();
+  assert.equal(await c.call("DBSIZE"), 1, "a master drops the expired key at load");
+  c.close();
+  await sp.stop();
+
+  // The same dump, but nodes.conf now says this node replicates another one.
+  const master = "f".repeat(40);
+  const conf = Deno.readTextFileSync(`${dir}/nodes.conf`)
+    .replace(/^(\S+ \S+) myself,master - .*$/m, `$1 myself,slave ${master} 0 0 1 connected`)
+    .replace(/^vars /m, `${master} 127.0.0.1:1@10001 master - 0 0 1 connected 0-16383\nvars `);
+  Deno.writeTextFileSync(`${dir}/nodes.conf`, conf);
+  sp = await startServer({ dir, port, args: CLUSTER });
+  c = await sp.client();
+  assert.equal(await c.call("CLUSTER", "MYID"), id);
+  const me = parseNodes(String(await c.call("CLUSTER", "NODES"))).find((n) => n.id === id);
+  assert.deepEqual(me?.flags, ["myself", "slave"], conf);
+  assert.equal(await c.call("DBSIZE"), 2, "a replica keeps the expired key");
+  assert.match(sp.output, /keys loaded: 2, keys expired: 0/);
+  c.close();
+  await sp.stop();
+});
