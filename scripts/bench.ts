@@ -17,6 +17,7 @@
 // of redis-server. Server CPU is read from /proc/PID/task/*/schedstat (nanoseconds, all threads),
 // falling back to /proc/PID/stat ticks (10 ms) where schedstat is missing.
 import { parseArgs } from "node:util";
+import { cpuNs } from "./proc_cpu.ts";
 
 const { values: opt } = parseArgs({
   options: {
@@ -38,7 +39,6 @@ const REF_DIR = opt.vs === "redis"
   ? null
   : new URL(opt.vs.replace(/\/?$/, "/"), `file://${Deno.cwd()}/`).pathname;
 const REF = REF_DIR === null ? "redis" : "base";
-const TICK_NS = 1e9 / 100; // USER_HZ is 100 on Linux
 
 function have(bin: string): boolean {
   return new Deno.Command("sh", { args: ["-c", `command -v ${bin}`] }).outputSync().success;
@@ -117,24 +117,6 @@ function killAll(): void {
       s.proc.kill("SIGKILL");
     } catch { /* gone */ }
   }
-}
-
-/** CPU time of every thread of pid, in ns. */
-function cpuNs(pid: number): number {
-  try {
-    let total = 0;
-    for (const t of Deno.readDirSync(`/proc/${pid}/task`)) {
-      try {
-        total += Number(
-          Deno.readTextFileSync(`/proc/${pid}/task/${t.name}/schedstat`).split(" ")[0],
-        );
-      } catch { /* thread exited */ }
-    }
-    if (total > 0) return total;
-  } catch { /* no schedstat */ }
-  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(f[11]) + Number(f[12])) * TICK_NS; // utime + stime
 }
 
 function statusKiB(pid: number, field: string): number {

@@ -14,6 +14,7 @@
 //
 // Every process started is killed at the end, on error, and on Ctrl-C.
 import { parseArgs } from "node:util";
+import { cpuNs } from "./proc_cpu.ts";
 
 const { values: opt } = parseArgs({
   options: {
@@ -170,24 +171,6 @@ async function formCluster(kind: Kind, n: number): Promise<Node[]> {
     return r.every((t) => /cluster_state:ok/.test(t) && info(t, "cluster_known_nodes") === n);
   });
   return nodes;
-}
-
-/** CPU time of every thread of pid, in ns (schedstat; /proc/PID/stat ticks as a fallback). */
-function cpuNs(pid: number): number {
-  try {
-    let total = 0;
-    for (const t of Deno.readDirSync(`/proc/${pid}/task`)) {
-      try {
-        total += Number(
-          Deno.readTextFileSync(`/proc/${pid}/task/${t.name}/schedstat`).split(" ")[0],
-        );
-      } catch { /* thread exited */ }
-    }
-    if (total > 0) return total;
-  } catch { /* no schedstat */ }
-  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(f[11]) + Number(f[12])) * 1e7;
 }
 
 interface Snap {

@@ -84,15 +84,6 @@ function findCommand(c: Client, argv: string[]): CommandSpec | null {
   return top;
 }
 
-/** Finds the spec for argv (container commands resolve their subcommand). */
-export function lookupCommand(
-  c: Client,
-  argv: string[],
-): { spec: CommandSpec | null; err: string | null } {
-  const spec = findCommand(c, argv);
-  return spec ? { spec, err: null } : { spec: null, err: lookupError };
-}
-
 // Command flags the dispatcher tests on every call, as bits computed once per spec: a few
 // Set.has() per command cost more than the rest of the bookkeeping.
 const F_WRITE = 1;

@@ -134,16 +134,6 @@ export class KeyDict<V> {
     return this.en[E * i + VAL] as V;
   }
 
-  /** Metadata of the entry at index i. */
-  metaAt(i: number): number {
-    return this.en[E * i + META] as number;
-  }
-
-  /** Sets the metadata (a 31-bit integer) of the entry at index i. */
-  setMetaAt(i: number, m: number): void {
-    this.en[E * i + META] = m | 0;
-  }
-
   /** Metadata of a key (0 when absent or never set). */
   getMeta(k: string): number {
     const i = this.find(k);

@@ -78,7 +78,11 @@ export class Db {
   /** Deletes the key if its TTL passed; returns true if the key is (logically) expired. */
   expireIfNeeded(key: string): boolean {
     const when = this.expires.get(key);
-    if (when === undefined) return false;
+    return when !== undefined && this.expireAt(key, when);
+  }
+
+  /** expireIfNeeded for a key whose expiry time is already known. */
+  private expireAt(key: string, when: number): boolean {
     if (when > this.hooks.now()) return false;
     if (this.hooks.isReplica()) return !this.hooks.obeyMaster?.();
     this.hooks.onExpired(this, key);
@@ -91,8 +95,10 @@ export class Db {
     const h = hashKey(key);
     const i = this.dict.indexOf(key, h);
     if (i < 0) return undefined;
-    if (this.expires.size > 0 && this.expires.indexOf(key, h) >= 0 && this.expireIfNeeded(key)) {
-      return undefined;
+    if (this.expires.size > 0) {
+      // One probe of expires with the hash already computed, not a second lookup.
+      const j = this.expires.indexOf(key, h);
+      if (j >= 0 && this.expireAt(key, this.expires.valueAt(j))) return undefined;
     }
     return this.dict.valueAt(i);
   }

@@ -67,6 +67,15 @@ Deno.test({
         nodes.map(async (n) => String(await n.c.call("CLUSTER", "MYID"))),
       );
       for (const id of ids) assert.match(id, /^[0-9a-f]{40}$/);
+      // Epoch collisions are resolved, and the new epochs spread, a few pings after convergence.
+      await waitFor("distinct master config epochs, seen by the first node", async () => {
+        const byId = new Map(
+          parseNodes(String(await nodes[0].c.call("CLUSTER", "NODES"))).map((l) => [l.id, l]),
+        );
+        const epochs = [0, 1, 2].map((i) => byId.get(ids[i])?.epoch);
+        return new Set(epochs).size === 3 &&
+          [3, 4, 5].every((i) => byId.get(ids[i])?.epoch === epochs[i - 3]);
+      });
 
       // CLUSTER NODES, field by field, from the first node's point of view.
       const lines = parseNodes(String(await nodes[0].c.call("CLUSTER", "NODES")));
