@@ -6,7 +6,7 @@
 //
 //   deno task bench [--rounds 3] [--requests 200000 (x5 when pipelined)] [--quick] [--only set,get|none]
 //                   [--pipeline 1,16] [--skip-memory] [--keys 1000000]
-//                   [--vs redis|<dir of another tsredis tree>] [--warmup 300000|0]
+//                   [--vs redis|<dir of another tsredis tree>] [--warmup 300000|0] [--floor]
 //
 // Before measuring, both servers get the same untimed warm-up (every test of the run, pipelined,
 // --warmup requests each): V8 compiles the hot path to optimised code only after it ran a while,
@@ -16,6 +16,10 @@
 // --vs <dir> compares against the tsredis in another checkout (A/B of an optimisation) instead
 // of redis-server. Server CPU is read from /proc/PID/task/*/schedstat (nanoseconds, all threads),
 // falling back to /proc/PID/stat ticks (10 ms) where schedstat is missing.
+//
+// --floor adds a third server, scripts/bench_floor.ts: a minimal Deno RESP loop (GET, SET, INCR,
+// MSET on a JS Map), interleaved in the same rounds. Its CPU per request is what Deno itself
+// costs on this machine, the floor under tsredis; the extra columns give it and tsredis/floor.
 import { parseArgs } from "node:util";
 import { cpuNs } from "./proc_cpu.ts";
 
@@ -30,6 +34,7 @@ const { values: opt } = parseArgs({
     vs: { type: "string", default: "redis" },
     pipeline: { type: "string", default: "1,16" },
     warmup: { type: "string", default: "300000" },
+    floor: { type: "boolean", default: false },
   },
 });
 const ROUNDS = Number(opt.rounds);
@@ -78,16 +83,12 @@ async function start(name: string, dir: string): Promise<Srv> {
   ];
   const pin = PIN ? ["taskset", "-c", "0"] : [];
   const tree = name === "base" ? REF_DIR! : ROOT;
-  const argv = name === "redis" ? [...pin, "redis-server", ...common] : [
-    ...pin,
-    Deno.execPath(),
-    "run",
-    "--allow-all",
-    "--no-check",
-    "--quiet",
-    `${tree}main.ts`,
-    ...common,
-  ];
+  const deno = [Deno.execPath(), "run", "--allow-all", "--no-check", "--quiet"];
+  const argv = name === "redis"
+    ? [...pin, "redis-server", ...common]
+    : name === "floor"
+    ? [...pin, ...deno, `${ROOT}scripts/bench_floor.ts`, "--port", String(port)]
+    : [...pin, ...deno, `${tree}main.ts`, ...common];
   const proc = new Deno.Command(argv[0], {
     args: argv.slice(1),
     stdout: "null",
@@ -187,6 +188,9 @@ async function runBench(
   return { rps: Number(f[1]), p50: Number(f[4]), p99: Number(f[6]), cpuUs };
 }
 
+/** Tests scripts/bench_floor.ts implements. */
+const FLOOR_TESTS = new Set(["set", "get", "incr", "mset"]);
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
@@ -218,10 +222,12 @@ async function throughput(dir: string): Promise<void> {
   }
   const ts = await start("tsredis", dir);
   const rf = await start(REF, dir);
+  const fl = opt.floor ? await start("floor", dir) : null;
   const warm = Number(opt.warmup);
   if (warm > 0) {
-    for (const s of [ts, rf]) {
+    for (const s of fl ? [ts, rf, fl] : [ts, rf]) {
       for (const t of tests) {
+        if (s === fl && !FLOOR_TESTS.has(t)) continue;
         await runBench(s, t, 50, 16, 16, warm);
         await runBench(s, t, 50, 1, 16, Math.ceil(warm / 10));
       }
@@ -233,20 +239,30 @@ async function throughput(dir: string): Promise<void> {
     } pipelined) warm-up=${warm} per test (medians; server on core 0, redis-benchmark on core 1)\n`,
   );
   console.log(
-    `| test | -c | -P | -d | tsredis rps | ${REF} rps | ratio | tsredis p50/p99 ms | ${REF} p50/p99 ms | tsredis CPU us/req | ${REF} CPU us/req | CPU ratio |`,
+    `| test | -c | -P | -d | tsredis rps | ${REF} rps | ratio | tsredis p50/p99 ms | ${REF} p50/p99 ms | tsredis CPU us/req | ${REF} CPU us/req | CPU ratio |${
+      fl ? " floor CPU us/req | floor/" + REF + " | tsredis/floor |" : ""
+    }`,
   );
-  console.log("|---|---|---|---|---|---|---|---|---|---|---|---|");
+  console.log(`|---|---|---|---|---|---|---|---|---|---|---|---|${fl ? "---|---|---|" : ""}`);
   for (const sc of scenarios) {
     // Pipelined runs get 5x the requests, so every run lasts about as long (at 600k requests/s,
     // 200000 requests are a third of a second: too short to measure CPU time well).
     const n = sc.c === 1 ? Math.min(N, 20000) : sc.p > 1 ? N * 5 : N;
-    const res: Record<string, Sample[]> = { tsredis: [], [REF]: [] };
+    const res: Record<string, Sample[]> = { tsredis: [], [REF]: [], floor: [] };
+    const withFloor = fl !== null && FLOOR_TESTS.has(sc.test);
     for (let r = 0; r < ROUNDS; r++) {
-      for (const s of r % 2 === 0 ? [ts, rf] : [rf, ts]) {
-        res[s.name].push(await runBench(s, sc.test, sc.c, sc.p, sc.d, n));
-      }
+      const order = r % 2 === 0 ? [ts, rf] : [rf, ts];
+      if (withFloor) order.splice(r % 3, 0, fl);
+      for (const s of order) res[s.name].push(await runBench(s, sc.test, sc.c, sc.p, sc.d, n));
     }
     const m = (name: string, k: keyof Sample) => median(res[name].map((x) => x[k]));
+    const floorCols = fl === null
+      ? ""
+      : withFloor
+      ? ` ${fmt(m("floor", "cpuUs"), 2)} | ${fmt(m("floor", "cpuUs") / m(REF, "cpuUs"), 2)} | ${
+        fmt(m("tsredis", "cpuUs") / m("floor", "cpuUs"), 2)
+      } |`
+      : " - | - | - |";
     console.log(
       `| ${sc.test} | ${sc.c} | ${sc.p} | ${sc.d} | ${fmt(m("tsredis", "rps"))} | ${
         fmt(m(REF, "rps"))
@@ -254,11 +270,12 @@ async function throughput(dir: string): Promise<void> {
         fmt(m("tsredis", "p99"), 3)
       } | ${fmt(m(REF, "p50"), 3)}/${fmt(m(REF, "p99"), 3)} | ${fmt(m("tsredis", "cpuUs"), 2)} | ${
         fmt(m(REF, "cpuUs"), 2)
-      } | ${fmt(m("tsredis", "cpuUs") / m(REF, "cpuUs"), 2)} |`,
+      } | ${fmt(m("tsredis", "cpuUs") / m(REF, "cpuUs"), 2)} |${floorCols}`,
     );
   }
   await stop(ts);
   await stop(rf);
+  if (fl) await stop(fl);
 }
 
 /** RSS of freshly started servers around DEBUG POPULATE: peak is the high-water mark (VmHWM)
