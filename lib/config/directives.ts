@@ -1,7 +1,7 @@
 // The table of configuration directives, one entry each, with Redis 7.0's names, aliases,
 // types, defaults and bounds. It drives the config file parser, command-line flags, TOML,
 // CONFIG GET/SET/REWRITE and INFO, so they cannot drift apart.
-import { normalizeKeyspaceEvents } from "../server/pubsub.ts";
+import { keyspaceEventsDisplay, normalizeKeyspaceEvents } from "../server/pubsub.ts";
 import { formatPercentile } from "../server/latency.ts";
 
 const INT_MAX = 2147483647;
@@ -192,11 +192,11 @@ const special: Directive[] = [
     default: "",
     parse: (a) => {
       if (a.length !== 1) return new Error("wrong number of arguments");
-      // Stored in canonical form so CONFIG GET answers like Redis ("KEA" -> "AKE").
+      // Stored normalized, every flag kept; shown in Redis's canonical form ("KEA" -> "AKE").
       const v = normalizeKeyspaceEvents(a[0]);
       return v ?? new Error("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.");
     },
-    format: (v) => String(v),
+    format: (v) => keyspaceEventsDisplay(String(v)),
   },
   {
     name: "bind",

@@ -108,7 +108,7 @@ function linesFor(config: Config, d: Directive): NewLine[] | null {
       }));
     }
     case "notify-keyspace-events":
-      return [{ text: `${name} ${repr(String(v))}`, force: v !== "" }];
+      return [{ text: `${name} ${repr(d.format ? d.format(v) : String(v))}`, force: v !== "" }];
     case "bind": {
       if (!force) return null;
       const addrs = v as string[];

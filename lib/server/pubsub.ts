@@ -65,10 +65,20 @@ export function keyspaceFlagsToString(flags: number): string {
   return out;
 }
 
-/** Normalizes a notify-keyspace-events value; null when it has an invalid character. */
+/** Normalizes a notify-keyspace-events value into the form the config stores; null when it has
+ * an invalid character. That form keeps every flag: Redis's canonical string drops 'n' next to
+ * 'A' ("KEAn" reads back "AKE"), yet Redis keeps the flag bits and still sends "new" events, so
+ * the stored form appends the 'n' and CONFIG GET / REWRITE show keyspaceEventsDisplay(). */
 export function normalizeKeyspaceEvents(s: string): string | null {
   const f = keyspaceEventsToFlags(s);
-  return f < 0 ? null : keyspaceFlagsToString(f);
+  if (f < 0) return null;
+  const canonical = keyspaceFlagsToString(f);
+  return (f & NOTIFY_ALL) === NOTIFY_ALL && f & CLASS_BITS.n ? canonical + "n" : canonical;
+}
+
+/** The stored notify-keyspace-events value as Redis shows it (CONFIG GET, CONFIG REWRITE). */
+export function keyspaceEventsDisplay(stored: string): string {
+  return keyspaceFlagsToString(Math.max(0, keyspaceEventsToFlags(stored)));
 }
 
 /** Starts a push message for `c`; returns the offset to hand to endPush. */

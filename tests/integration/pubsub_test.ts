@@ -333,6 +333,17 @@ Deno.test("keyspace notifications: classes, K/E, new keys, expiry and CONFIG GET
     await c.call("SET", "newkey", "2");
     await c.call("SET", "other", "1");
     assert.deepEqual(await next(sub), ["pmessage", "*", "__keyevent@0__:new", "other"]);
+    // With 'A', CONFIG GET drops the 'n' as Redis does, but "new" events still flow.
+    assert.equal(await c.call("CONFIG", "SET", "notify-keyspace-events", "EAn"), "OK");
+    assert.deepEqual(await c.call("CONFIG", "GET", "notify-keyspace-events"), [
+      "notify-keyspace-events",
+      "AE",
+    ]);
+    await c.call("SET", "third", "1");
+    assert.deepEqual(await next(sub), ["pmessage", "*", "__keyevent@0__:new", "third"]);
+    assert.deepEqual(await next(sub), ["pmessage", "*", "__keyevent@0__:set", "third"]);
+    await c.call("DEL", "third");
+    assert.deepEqual(await next(sub), ["pmessage", "*", "__keyevent@0__:del", "third"]);
 
     // Generic and expired events; a class without K or E publishes nothing.
     assert.equal(await c.call("CONFIG", "SET", "notify-keyspace-events", "g"), "OK");
