@@ -2,6 +2,7 @@
 // its family file name (strings.ts has GET/SET ..., cluster.ts has CLUSTER ...).
 import type { CommandSpec } from "./types.ts";
 import { commands as strings } from "./strings.ts";
+import { commands as bitops } from "./bitops.ts";
 import { commands as keys } from "./keys.ts";
 import { commands as hashes } from "./hashes.ts";
 import { commands as lists } from "./lists.ts";
@@ -25,6 +26,7 @@ import { commands as migrate } from "./migrate.ts";
 export function allCommands(): CommandSpec[] {
   return [
     ...strings,
+    ...bitops,
     ...keys,
     ...hashes,
     ...lists,
