@@ -116,6 +116,8 @@ async function serve(conn: Deno.Conn): Promise<void> {
   } catch { /* already closed */ }
 }
 
+// Exit through Deno.exit on SIGINT/SIGTERM, so --cpu-prof can write its profile.
+for (const sig of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(sig, () => Deno.exit(0));
 const listener = Deno.listen({ hostname: "127.0.0.1", port: Number(opt.port) });
 for await (const conn of listener) {
   conn.setNoDelay(true);
