@@ -128,8 +128,11 @@ let marksUsed = false;
 /** Forgets the encoding mark of a key whose string value was replaced by a plain SET. */
 export function clearEncodingMark(db: Db, key: string): void {
   if (!marksUsed) return;
-  rawByDict.get(db.dict)?.delete(key);
-  embstrByDict.get(db.dict)?.delete(key);
+  // Map.delete of a freshly decoded key pays V8's string hashing: skip empty tables.
+  const raw = rawByDict.get(db.dict);
+  if (raw !== undefined && raw.size > 0) raw.delete(key);
+  const embstr = embstrByDict.get(db.dict);
+  if (embstr !== undefined && embstr.size > 0) embstr.delete(key);
 }
 
 /** Marks a string value as "raw" encoded (APPEND/SETRANGE in Redis unshare into a raw sds). */
