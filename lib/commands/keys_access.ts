@@ -90,7 +90,10 @@ export function touchKey(s: Server, db: Db, key: string): void {
 export function idleMs(db: Db, key: string): number {
   const t = db.dict.getMeta(key);
   if (t <= 0) return 0;
-  return Math.max(0, Date.now() - (t + LRU_EPOCH_S) * 1000);
+  // Like Redis's estimateObjectIdleTime: the access clock (seconds, refreshed by the cron) minus
+  // the stored one. Against the wall clock in ms, a key touched a moment ago read up to 1 s idle.
+  const now = clockServer !== null ? clockLru : lruNow(Date.now());
+  return Math.max(0, now - t) * 1000;
 }
 
 /** The LFU counter after decay (LFU_INIT_VAL when never observed). */
