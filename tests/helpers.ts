@@ -181,10 +181,13 @@ export class RespClient {
 /** A running server process. */
 export class ServerProcess {
   output = "";
+  /** Set once the process has exited. */
+  hasExited = false;
   private decoder = new TextDecoder();
   private done: Promise<Deno.CommandStatus>;
   constructor(public proc: Deno.ChildProcess, public port: number, public dir: string) {
     this.done = proc.status;
+    this.done.then(() => this.hasExited = true);
     this.collect(proc.stdout);
     this.collect(proc.stderr);
   }
@@ -237,7 +240,20 @@ export interface StartOptions {
 
 /** Starts tsredis (or redis-server) on a free port in a temp dir and waits until it answers. */
 export async function startServer(opts: StartOptions = {}): Promise<ServerProcess> {
-  const port = opts.port ?? freePort(true);
+  // A port found free can be taken by an outgoing connection's ephemeral port before the server
+  // binds it: with a port of our own choosing, try another one.
+  for (let attempt = 1;; attempt++) {
+    const port = opts.port ?? freePort(true);
+    try {
+      return await startOn(port, opts);
+    } catch (e) {
+      const lost = (e as Error).message.includes(`Failed listening on port ${port}`);
+      if (opts.port !== undefined || !lost || attempt >= 3) throw e;
+    }
+  }
+}
+
+async function startOn(port: number, opts: StartOptions): Promise<ServerProcess> {
   const dir = opts.dir ?? Deno.makeTempDirSync({ prefix: "tsredis-test-" });
   const args: string[] = [];
   if (opts.conf !== undefined) {
@@ -270,6 +286,10 @@ export async function waitForPing(port: number, sp?: ServerProcess): Promise<voi
       c.close();
       if (r === "PONG" || r instanceof Error) return;
     } catch { /* not yet */ }
+    if (sp?.hasExited) {
+      await new Promise((r) => setTimeout(r, 50)); // the last output
+      break;
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`server on ${port} did not answer PING:\n${sp?.output ?? ""}`);
