@@ -3,7 +3,7 @@
 // Argument order, replies, error texts, dirty counting, keyspace events and the "raw" encoding
 // side effects follow Redis 7.0's bitops.c.
 import type { Client } from "../server/client.ts";
-import { cmd, type CommandFlag, type CommandSpec, type Handler } from "./types.ts";
+import { cmdWithMeta, type CommandSpec } from "./types.ts";
 import { E_NOT_INT, E_SYNTAX, E_WRONGTYPE, parseBigInt, parseInteger } from "./util.ts";
 import { clearEncodingMark, lookupRead, markRaw, touchKey } from "./keys_access.ts";
 import { bytesLatin1 } from "../persistence/bytes_io.ts";
@@ -481,15 +481,7 @@ function bitfieldGeneric(c: Client, argv: string[], readonlyCmd: boolean): void 
   }
 }
 
-function mk(
-  name: string,
-  arity: number,
-  flags: CommandFlag[],
-  keys: [number, number, number],
-  h: Handler,
-) {
-  return cmd(name, arity, flags, keys, h, BITOPS_META[name]);
-}
+const mk = cmdWithMeta(BITOPS_META);
 
 /** Command table entries of this family. */
 export const commands: CommandSpec[] = [

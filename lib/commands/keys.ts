@@ -4,7 +4,7 @@
 import type { Client } from "../server/client.ts";
 import type { Db } from "../store/keyspace.ts";
 import { typeName, type Value } from "../store/types.ts";
-import { cmd, type CommandFlag, type CommandSpec, type Handler } from "./types.ts";
+import { cmd, cmdWithMeta, type CommandFlag, type CommandSpec } from "./types.ts";
 import { E_NO_KEY, E_NOT_INT, E_SYNTAX, parseInteger } from "./util.ts";
 import {
   alreadyExpired,
@@ -306,15 +306,7 @@ const objectSubs = new Map<string, CommandSpec>([
   ["refcount", objectSub("refcount", (c, key, v) => c.out.int(refcountOf(c.server, c.db, key, v)))],
 ]);
 
-function mk(
-  name: string,
-  arity: number,
-  flags: CommandFlag[],
-  keys: [number, number, number],
-  h: Handler,
-) {
-  return cmd(name, arity, flags, keys, h, KEYS_META[name]);
-}
+const mk = cmdWithMeta(KEYS_META);
 
 const RO_FAST: CommandFlag[] = ["readonly", "fast"];
 const W_FAST: CommandFlag[] = ["write", "fast"];

@@ -9,7 +9,7 @@
 import type { Client } from "../server/client.ts";
 import type { Db } from "../store/keyspace.ts";
 import { typeName, type Value } from "../store/types.ts";
-import { cmd, type CommandFlag, type CommandSpec, type Handler } from "./types.ts";
+import { cmdWithMeta, type CommandSpec } from "./types.ts";
 import { E_NOT_INT, E_SYNTAX, globMatch, parseInteger } from "./util.ts";
 import { lookupRead, parseDbIndex } from "./keys_access.ts";
 import { KEYS_META } from "./keys_meta.ts";
@@ -283,15 +283,7 @@ function selectCommand(c: Client, argv: string[]): void {
   c.out.raw("+OK\r\n");
 }
 
-function mk(
-  name: string,
-  arity: number,
-  flags: CommandFlag[],
-  keys: [number, number, number],
-  h: Handler,
-) {
-  return cmd(name, arity, flags, keys, h, KEYS_META[name]);
-}
+const mk = cmdWithMeta(KEYS_META);
 
 /** Command table entries for the database-wide commands (exported through keys.ts). */
 export const dbCommands: CommandSpec[] = [

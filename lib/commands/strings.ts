@@ -2,7 +2,7 @@
 // Values are latin1 byte strings. Replies, errors, propagation rewrites and keyspace events
 // follow Redis 7.0's t_string.c.
 import type { Client } from "../server/client.ts";
-import { cmd, type CommandFlag, type CommandSpec, type Handler } from "./types.ts";
+import { cmdWithMeta, type CommandFlag, type CommandSpec } from "./types.ts";
 import {
   E_NOT_FLOAT,
   E_NOT_INT,
@@ -462,15 +462,7 @@ function incrbyfloatCommand(c: Client, argv: string[]): void {
   c.propagateArgv = ["SET", key, out, "KEEPTTL"];
 }
 
-function mk(
-  name: string,
-  arity: number,
-  flags: CommandFlag[],
-  keys: [number, number, number],
-  h: Handler,
-) {
-  return cmd(name, arity, flags, keys, h, STRINGS_META[name]);
-}
+const mk = cmdWithMeta(STRINGS_META);
 
 const W_OOM: CommandFlag[] = ["write", "denyoom"];
 const W_OOM_FAST: CommandFlag[] = ["write", "denyoom", "fast"];

@@ -103,6 +103,19 @@ export function cmd(
   };
 }
 
+/** `cmd` bound to a family's metadata table (COMMAND INFO/DOCS by command name). */
+export function cmdWithMeta(
+  meta: Record<string, Partial<CommandSpec>>,
+): (
+  name: string,
+  arity: number,
+  flags: CommandFlag[],
+  keys: [number, number, number],
+  handler: Handler,
+) => CommandSpec {
+  return (name, arity, flags, keys, handler) => cmd(name, arity, flags, keys, handler, meta[name]);
+}
+
 /** Key argument indexes of argv for a spec (fixed positions or getKeys). */
 export function commandKeys(spec: CommandSpec, argv: string[]): number[] {
   if (spec.getKeys) return spec.getKeys(argv);

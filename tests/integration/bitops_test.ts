@@ -6,41 +6,13 @@
 import assert from "node:assert/strict";
 import {
   hasBinary,
-  type Reply,
   type RespClient,
   type ServerProcess,
   startServer,
   withServer,
 } from "../helpers.ts";
-import { Config } from "../../lib/config/config.ts";
-import { Server } from "../../lib/server/server.ts";
-import { Client } from "../../lib/server/client.ts";
-import { processCommand } from "../../lib/server/dispatch.ts";
-import { allCommands } from "../../lib/commands/table.ts";
+import { check, E, OPTS, propagated } from "../command_checks.ts";
 
-type Case = [(string | number)[], Reply];
-
-/** TSREDIS_TEST_REAL=1 runs the socket tests against redis-server to validate expectations. */
-const OPTS = Deno.env.get("TSREDIS_TEST_REAL") ? { redis: true } : {};
-
-/** Runs commands in order, comparing each reply (errors by message). */
-async function check(c: RespClient, cases: Case[]): Promise<void> {
-  for (const [args, want] of cases) {
-    const got = await c.call(...args);
-    const label = JSON.stringify(args);
-    if (want instanceof Error) {
-      assert.ok(
-        got instanceof Error,
-        `${label}: expected error '${want.message}', got ${JSON.stringify(got)}`,
-      );
-      assert.equal(got.message, want.message, label);
-    } else {
-      assert.deepEqual(got, want, label);
-    }
-  }
-}
-
-const E = (m: string) => new Error(m);
 const WRONGTYPE = E("WRONGTYPE Operation against a key holding the wrong kind of value");
 const SYNTAX = E("ERR syntax error");
 const NOT_INT = E("ERR value is not an integer or out of range");
@@ -527,21 +499,6 @@ Deno.test("WATCH: only real changes of SETBIT/BITFIELD abort EXEC", async () => 
 });
 
 /** Executes commands on an in-process server and returns what was propagated per command. */
-function propagated(cmds: string[][]): string[][][] {
-  const server = new Server(new Config());
-  server.registerCommands(allCommands());
-  const out: string[][] = [];
-  server.propagateSinks.push((_db, argv) => out.push([...argv]));
-  const c = new Client(server, null, "127.0.0.1:1", "127.0.0.1:2");
-  server.clients.set(c.id, c);
-  const res: string[][][] = [];
-  for (const cmd of cmds) {
-    out.length = 0;
-    processCommand(c, cmd);
-    res.push(out.map((a) => a));
-  }
-  return res;
-}
 
 Deno.test("propagation: verbatim, and only when something changed", () => {
   const res = propagated([
@@ -611,6 +568,15 @@ function randomCommands(seed: number, n: number): string[][] {
       () => pick(["0", "-1", "9223372036854775807", "-9223372036854775808", "x", "1.5"]),
     ])();
   const unit = () => pick(["BIT", "BYTE", "bit", "byte", "bits"]);
+  /** Appends 0-2 range indexes, sometimes a unit and sometimes an extra argument. */
+  const withRange = (a: string[]) => {
+    const m = int(5);
+    if (m >= 1) a.push(idx());
+    if (m >= 2) a.push(idx());
+    if (m >= 3) a.push(unit());
+    if (m === 4 && int(3) === 0) a.push("x");
+    return a;
+  };
   const offset = () =>
     pick([
       () => String(int(300)),
@@ -651,26 +617,12 @@ function randomCommands(seed: number, n: number): string[][] {
       case 3:
         out.push(["GETBIT", key(), offset()]);
         break;
-      case 4: {
-        const a = ["BITCOUNT", key()];
-        const m = int(5);
-        if (m >= 1) a.push(idx());
-        if (m >= 2) a.push(idx());
-        if (m >= 3) a.push(unit());
-        if (m === 4 && int(3) === 0) a.push("x");
-        out.push(a);
+      case 4:
+        out.push(withRange(["BITCOUNT", key()]));
         break;
-      }
-      case 5: {
-        const a = ["BITPOS", key(), pick(["0", "1", "1", "0", "2", "x"])];
-        const m = int(5);
-        if (m >= 1) a.push(idx());
-        if (m >= 2) a.push(idx());
-        if (m >= 3) a.push(unit());
-        if (m === 4 && int(3) === 0) a.push("x");
-        out.push(a);
+      case 5:
+        out.push(withRange(["BITPOS", key(), pick(["0", "1", "1", "0", "2", "x"])]));
         break;
-      }
       case 6: {
         const op = pick(["AND", "OR", "XOR", "NOT", "and", "nand"]);
         const a = ["BITOP", op, pick(["k0", "k1", "k2", "k3", "list"])];

@@ -2,31 +2,11 @@
 // expiries (lazy and active), idle-time tracking; plus the PEXPIREAT/DEL/UNLINK propagation
 // rewrites checked in-process. TSREDIS_TEST_REAL=1 runs the socket tests against redis-server.
 import assert from "node:assert/strict";
-import { type Reply, RespClient, withServer } from "../helpers.ts";
-import { Config } from "../../lib/config/config.ts";
-import { Server } from "../../lib/server/server.ts";
-import { Client } from "../../lib/server/client.ts";
-import { processCommand } from "../../lib/server/dispatch.ts";
-import { allCommands } from "../../lib/commands/table.ts";
+import { withServer } from "../helpers.ts";
+import { check, E, OPTS, propagated } from "../command_checks.ts";
 
-const OPTS = Deno.env.get("TSREDIS_TEST_REAL") ? { redis: true } : {};
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function check(c: RespClient, cases: [(string | number)[], Reply][]): Promise<void> {
-  for (const [args, want] of cases) {
-    const got = await c.call(...args);
-    const label = JSON.stringify(args);
-    if (want instanceof Error) {
-      assert.ok(
-        got instanceof Error,
-        `${label}: expected error '${want.message}', got ${JSON.stringify(got)}`,
-      );
-      assert.equal(got.message, want.message, label);
-    } else assert.deepEqual(got, want, label);
-  }
-}
-
-const E = (m: string) => new Error(m);
 const invalid = (cmd: string) => E(`ERR invalid expire time in '${cmd}' command`);
 
 Deno.test("EXPIRE family: NX/XX/GT/LT, errors, past times delete", async () => {
@@ -186,23 +166,6 @@ Deno.test("OBJECT IDLETIME: TTL/TYPE/EXISTS do not touch, GET/TOUCH do", async (
     assert.equal(await c.call("OBJECT", "IDLETIME", "baz"), 0);
   }, OPTS);
 });
-
-/** Runs commands on an in-process server; returns what each one propagated. */
-function propagated(cmds: string[][], conf: [string, string][] = []): string[][][] {
-  const config = new Config();
-  for (const [k, v] of conf) config.setMany([[k, v]]);
-  const server = new Server(config);
-  server.registerCommands(allCommands());
-  const out: string[][] = [];
-  server.propagateSinks.push((_db, argv) => out.push([...argv]));
-  const c = new Client(server, null, "127.0.0.1:1", "127.0.0.1:2");
-  server.clients.set(c.id, c);
-  return cmds.map((cmd) => {
-    out.length = 0;
-    processCommand(c, cmd);
-    return out.slice();
-  });
-}
 
 Deno.test("replication rewrites of expire and keyspace commands", () => {
   const now = Date.now();

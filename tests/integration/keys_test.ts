@@ -3,24 +3,8 @@
 // keyspace events. TSREDIS_TEST_REAL=1 runs the same expectations against redis-server.
 import assert from "node:assert/strict";
 import { type Reply, RespClient, withServer } from "../helpers.ts";
+import { check, E, OPTS } from "../command_checks.ts";
 
-const OPTS = Deno.env.get("TSREDIS_TEST_REAL") ? { redis: true } : {};
-
-async function check(c: RespClient, cases: [(string | number)[], Reply][]): Promise<void> {
-  for (const [args, want] of cases) {
-    const got = await c.call(...args);
-    const label = JSON.stringify(args);
-    if (want instanceof Error) {
-      assert.ok(
-        got instanceof Error,
-        `${label}: expected error '${want.message}', got ${JSON.stringify(got)}`,
-      );
-      assert.equal(got.message, want.message, label);
-    } else assert.deepEqual(got, want, label);
-  }
-}
-
-const E = (m: string) => new Error(m);
 const SYNTAX = E("ERR syntax error");
 const NOT_INT = E("ERR value is not an integer or out of range");
 const SAME = E("ERR source and destination objects are the same");

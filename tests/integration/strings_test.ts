@@ -2,36 +2,9 @@
 // (checked against redis-server 7.0.15), binary safety, RESP3, keyspace events, stats; plus
 // replication rewrites (SET EX -> PXAT, INCRBYFLOAT -> SET KEEPTTL ...) checked in-process.
 import assert from "node:assert/strict";
-import { type Reply, RespClient, withServer } from "../helpers.ts";
-import { Config } from "../../lib/config/config.ts";
-import { Server } from "../../lib/server/server.ts";
-import { Client } from "../../lib/server/client.ts";
-import { processCommand } from "../../lib/server/dispatch.ts";
-import { allCommands } from "../../lib/commands/table.ts";
+import { type Reply, withServer } from "../helpers.ts";
+import { check, E, OPTS, propagated } from "../command_checks.ts";
 
-type Case = [(string | number)[], Reply];
-
-/** TSREDIS_TEST_REAL=1 runs the socket tests against redis-server to validate expectations. */
-const OPTS = Deno.env.get("TSREDIS_TEST_REAL") ? { redis: true } : {};
-
-/** Runs commands in order, comparing each reply (errors by message). */
-async function check(c: RespClient, cases: Case[]): Promise<void> {
-  for (const [args, want] of cases) {
-    const got = await c.call(...args);
-    const label = JSON.stringify(args);
-    if (want instanceof Error) {
-      assert.ok(
-        got instanceof Error,
-        `${label}: expected error '${want.message}', got ${JSON.stringify(got)}`,
-      );
-      assert.equal(got.message, want.message, label);
-    } else {
-      assert.deepEqual(got, want, label);
-    }
-  }
-}
-
-const E = (m: string) => new Error(m);
 const WRONGTYPE = E("WRONGTYPE Operation against a key holding the wrong kind of value");
 const SYNTAX = E("ERR syntax error");
 const NOT_INT = E("ERR value is not an integer or out of range");
@@ -427,23 +400,6 @@ Deno.test("keyspace notifications and hit/miss stats of string commands", async 
 });
 
 /** Executes commands on an in-process server and returns what was propagated per command. */
-function propagated(cmds: string[][], conf: [string, string][] = []): string[][][] {
-  const config = new Config();
-  for (const [k, v] of conf) config.setMany([[k, v]]);
-  const server = new Server(config);
-  server.registerCommands(allCommands());
-  const out: string[][] = [];
-  server.propagateSinks.push((_db, argv) => out.push([...argv]));
-  const c = new Client(server, null, "127.0.0.1:1", "127.0.0.1:2");
-  server.clients.set(c.id, c);
-  const res: string[][][] = [];
-  for (const cmd of cmds) {
-    out.length = 0;
-    processCommand(c, cmd);
-    res.push(out.map((a) => a));
-  }
-  return res;
-}
 
 Deno.test("replication rewrites of string commands", () => {
   const now = Date.now();
