@@ -5,7 +5,7 @@
 // settled).
 //
 //   deno task bench [--rounds 3] [--requests 200000 (x5 when pipelined)] [--quick] [--only set,get|none]
-//                   [--pipeline 1,16] [--skip-memory] [--keys 1000000]
+//                   [--pipeline 1,16] [--skip-memory] [--keys 1000000] [--keyspacelen 100000]
 //                   [--vs redis|<dir of another tsredis tree>] [--warmup 300000|0] [--floor]
 //
 // Before measuring, both servers get the same untimed warm-up (every test of the run, pipelined,
@@ -16,6 +16,11 @@
 // --vs <dir> compares against the tsredis in another checkout (A/B of an optimisation) instead
 // of redis-server. Server CPU is read from /proc/PID/task/*/schedstat (nanoseconds, all threads),
 // falling back to /proc/PID/stat ticks (10 ms) where schedstat is missing.
+//
+// Keys: every test runs with redis-benchmark -r --keyspacelen (100000 random keys, so lookups
+// miss the CPU caches as they do in a real dataset). SET and GET at -c 50 also run once more
+// without -r, redis-benchmark's default, where every request uses the one key "key:__rand_int__"
+// (the "-r" column shows "-" for these rows): the usual way redis-benchmark figures are quoted.
 //
 // --floor adds a third server, scripts/bench_floor.ts: a minimal Deno RESP loop (GET, SET, INCR,
 // MSET on a JS Map), interleaved in the same rounds. Its CPU per request is what Deno itself
@@ -35,9 +40,11 @@ const { values: opt } = parseArgs({
     pipeline: { type: "string", default: "1,16" },
     warmup: { type: "string", default: "300000" },
     floor: { type: "boolean", default: false },
+    keyspacelen: { type: "string", default: "100000" },
   },
 });
 const ROUNDS = Number(opt.rounds);
+const KEYSPACE = Number(opt.keyspacelen);
 const N = opt.quick ? 50000 : Number(opt.requests);
 const ROOT = new URL("..", import.meta.url).pathname;
 const REF_DIR = opt.vs === "redis"
@@ -142,21 +149,25 @@ function cli(port: number, ...args: string[]): string {
   return new TextDecoder().decode(r.stdout).trim();
 }
 
-async function runBench(
-  s: Srv,
+/** What a test reads, loaded before it runs (untimed): GET reads the keys SET writes (-r keys,
+ * -d bytes), LPOP pops what LPUSH pushed. Without it GET would only measure misses on an empty
+ * database and LPOP replies to empty lists. */
+const PREFILL: Record<string, string> = { get: "set", lpop: "lpush" };
+
+function benchArgs(
+  port: number,
   test: string,
   c: number,
   p: number,
   d: number,
   n: number,
-): Promise<Sample> {
-  cli(s.port, "flushall");
-  const pin = PIN ? ["taskset", "-c", "1"] : [];
-  const args = [
-    ...pin,
+  r: number,
+): string[] {
+  return [
+    ...(PIN ? ["taskset", "-c", "1"] : []),
     "redis-benchmark",
     "-p",
-    String(s.port),
+    String(port),
     "-t",
     test,
     "-n",
@@ -167,10 +178,32 @@ async function runBench(
     String(p),
     "-d",
     String(d),
-    "-r",
-    "100000",
+    ...(r > 0 ? ["-r", String(r)] : []),
     "--csv",
   ];
+}
+
+/** One redis-benchmark run on a flushed server, after its prefill; r is its -r (0: no -r, every
+ * request on one key). */
+async function runBench(
+  s: Srv,
+  test: string,
+  c: number,
+  p: number,
+  d: number,
+  n: number,
+  r = KEYSPACE,
+): Promise<Sample> {
+  cli(s.port, "flushall");
+  const fill = PREFILL[test];
+  if (fill !== undefined) {
+    // Every -r key written about 5 times over (99% of them exist); LPOP gets an element per pop.
+    const count = fill === "set" ? Math.max(5 * r, 1000) : n;
+    const args = benchArgs(s.port, fill, 50, 16, d, count, r);
+    await new Deno.Command(args[0], { args: args.slice(1), stdout: "null", stderr: "null" })
+      .output();
+  }
+  const args = benchArgs(s.port, test, c, p, d, n, r);
   const before = cpuNs(s.pid);
   // Asynchronous, so Ctrl-C is handled (and every server killed) while a run is going.
   const out = await new Deno.Command(args[0], {
@@ -204,21 +237,32 @@ function fmt(n: number, digits = 0): string {
 }
 
 async function throughput(dir: string): Promise<void> {
-  const scenarios: { test: string; c: number; p: number; d: number }[] = [];
+  const scenarios: { test: string; c: number; p: number; d: number; r: number }[] = [];
   // --only none: the memory measurement alone.
   const tests = opt.only === "none"
     ? []
     : (opt.only ?? "set,get,incr,lpush,lpop,sadd,hset,zadd,mset").split(",");
   if (tests.length === 0) return;
   const pipelines = opt.pipeline.split(",").map(Number);
-  for (const p of pipelines) for (const t of tests) scenarios.push({ test: t, c: 50, p, d: 16 });
+  const r = KEYSPACE;
+  for (const p of pipelines) for (const t of tests) scenarios.push({ test: t, c: 50, p, d: 16, r });
   for (const t of ["set", "get"]) {
     if (tests.includes(t) && pipelines.includes(16)) {
-      scenarios.push({ test: t, c: 50, p: 16, d: 1024 });
+      scenarios.push({ test: t, c: 50, p: 16, d: 1024, r });
     }
   }
   for (const t of ["set", "get"]) {
-    if (tests.includes(t) && pipelines.includes(1)) scenarios.push({ test: t, c: 1, p: 1, d: 16 });
+    if (tests.includes(t) && pipelines.includes(1)) {
+      scenarios.push({ test: t, c: 1, p: 1, d: 16, r });
+    }
+  }
+  // redis-benchmark's default: no -r, one key.
+  if (r > 0) {
+    for (const p of pipelines) {
+      for (const t of ["set", "get"]) {
+        if (tests.includes(t)) scenarios.push({ test: t, c: 50, p, d: 16, r: 0 });
+      }
+    }
   }
   const ts = await start("tsredis", dir);
   const rf = await start(REF, dir);
@@ -239,11 +283,11 @@ async function throughput(dir: string): Promise<void> {
     } pipelined) warm-up=${warm} per test (medians; server on core 0, redis-benchmark on core 1)\n`,
   );
   console.log(
-    `| test | -c | -P | -d | tsredis rps | ${REF} rps | ratio | tsredis p50/p99 ms | ${REF} p50/p99 ms | tsredis CPU us/req | ${REF} CPU us/req | CPU ratio |${
+    `| test | -c | -P | -d | -r | tsredis rps | ${REF} rps | ratio | tsredis p50/p99 ms | ${REF} p50/p99 ms | tsredis CPU us/req | ${REF} CPU us/req | CPU ratio |${
       fl ? " floor CPU us/req | floor/" + REF + " | tsredis/floor |" : ""
     }`,
   );
-  console.log(`|---|---|---|---|---|---|---|---|---|---|---|---|${fl ? "---|---|---|" : ""}`);
+  console.log(`|---|---|---|---|---|---|---|---|---|---|---|---|---|${fl ? "---|---|---|" : ""}`);
   for (const sc of scenarios) {
     // Pipelined runs get 5x the requests, so every run lasts about as long (at 600k requests/s,
     // 200000 requests are a third of a second: too short to measure CPU time well).
@@ -253,7 +297,9 @@ async function throughput(dir: string): Promise<void> {
     for (let r = 0; r < ROUNDS; r++) {
       const order = r % 2 === 0 ? [ts, rf] : [rf, ts];
       if (withFloor) order.splice(r % 3, 0, fl);
-      for (const s of order) res[s.name].push(await runBench(s, sc.test, sc.c, sc.p, sc.d, n));
+      for (const s of order) {
+        res[s.name].push(await runBench(s, sc.test, sc.c, sc.p, sc.d, n, sc.r));
+      }
     }
     const m = (name: string, k: keyof Sample) => median(res[name].map((x) => x[k]));
     const floorCols = fl === null
@@ -264,13 +310,15 @@ async function throughput(dir: string): Promise<void> {
       } |`
       : " - | - | - |";
     console.log(
-      `| ${sc.test} | ${sc.c} | ${sc.p} | ${sc.d} | ${fmt(m("tsredis", "rps"))} | ${
-        fmt(m(REF, "rps"))
-      } | ${fmt(m("tsredis", "rps") / m(REF, "rps"), 2)} | ${fmt(m("tsredis", "p50"), 3)}/${
-        fmt(m("tsredis", "p99"), 3)
-      } | ${fmt(m(REF, "p50"), 3)}/${fmt(m(REF, "p99"), 3)} | ${fmt(m("tsredis", "cpuUs"), 2)} | ${
-        fmt(m(REF, "cpuUs"), 2)
-      } | ${fmt(m("tsredis", "cpuUs") / m(REF, "cpuUs"), 2)} |${floorCols}`,
+      `| ${sc.test} | ${sc.c} | ${sc.p} | ${sc.d} | ${sc.r > 0 ? sc.r : "-"} | ${
+        fmt(m("tsredis", "rps"))
+      } | ${fmt(m(REF, "rps"))} | ${fmt(m("tsredis", "rps") / m(REF, "rps"), 2)} | ${
+        fmt(m("tsredis", "p50"), 3)
+      }/${fmt(m("tsredis", "p99"), 3)} | ${fmt(m(REF, "p50"), 3)}/${fmt(m(REF, "p99"), 3)} | ${
+        fmt(m("tsredis", "cpuUs"), 2)
+      } | ${fmt(m(REF, "cpuUs"), 2)} | ${
+        fmt(m("tsredis", "cpuUs") / m(REF, "cpuUs"), 2)
+      } |${floorCols}`,
     );
   }
   await stop(ts);
