@@ -158,7 +158,11 @@ export class KeyDict<V> {
   }
 
   set(k: string, v: V): this {
-    this.setHashed(k, hashKey(k), v);
+    // A read-modify-write (ZADD's score update, HINCRBY ...) sets the key it just looked up:
+    // the last hit then takes one comparison instead of hashing and a chain walk.
+    const o = E * this.hint;
+    if (this.en[o + KEY] === k) this.en[o + VAL] = v;
+    else this.setHashed(k, hashKey(k), v);
     return this;
   }
 
