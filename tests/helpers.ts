@@ -340,6 +340,37 @@ export async function withServer(
   }
 }
 
+/** Runs fn with a client of a fresh tsredis and one of a fresh real redis-server (replies
+ * compared side by side), then stops both. */
+export async function withTsredisAndRedis(
+  fn: (ts: RespClient, real: RespClient) => Promise<void>,
+  opts: StartOptions = {},
+): Promise<void> {
+  const servers: ServerProcess[] = [];
+  const clients: RespClient[] = [];
+  try {
+    servers.push(await startServer(opts));
+    servers.push(await startServer({ ...opts, redis: true }));
+    for (const s of servers) clients.push(await s.client());
+    await fn(clients[0], clients[1]);
+  } finally {
+    for (const c of clients) c.close();
+    for (const s of servers) await s.stop();
+  }
+}
+
+/** A small deterministic PRNG (mulberry32) returning [0, 1), so a failing seed can be replayed. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 /** Polls INFO until `n` clients are blocked (a blocking command sent on another connection has
  * been processed: two connections' commands have no order otherwise). */
 export async function waitBlocked(c: RespClient, n: number): Promise<void> {
@@ -350,4 +381,20 @@ export async function waitBlocked(c: RespClient, n: number): Promise<void> {
     await new Promise((r) => setTimeout(r, 10));
   }
   throw new Error(`never saw ${n} blocked clients`);
+}
+
+const tempDirs: string[] = [];
+globalThis.addEventListener("unload", () => {
+  for (const d of tempDirs) {
+    try {
+      Deno.removeSync(d, { recursive: true });
+    } catch { /* already gone */ }
+  }
+});
+
+/** A temporary directory, removed when the test file's run ends. */
+export function tempDir(prefix = "tsredis-test-"): string {
+  const d = Deno.makeTempDirSync({ prefix });
+  tempDirs.push(d);
+  return d;
 }

@@ -3,25 +3,12 @@
 // (every type, compact and plain encodings, ints, LZF, TTLs, several dbs) load in tsredis; DUMP
 // payloads RESTORE both ways. Skipped when redis-server or redis-check-rdb is missing.
 import assert from "node:assert/strict";
-import { hasBinary, type RespClient, startServer } from "../helpers.ts";
+import { hasBinary, type RespClient, startServer, tempDir as makeTempDir } from "../helpers.ts";
 
 const HAVE = hasBinary("redis-server") && hasBinary("redis-check-rdb");
 if (!HAVE) console.log("rdb_interop_test: redis-server/redis-check-rdb not installed, skipping");
 
-const dirs: string[] = [];
-globalThis.addEventListener("unload", () => {
-  for (const d of dirs) {
-    try {
-      Deno.removeSync(d, { recursive: true });
-    } catch { /* already gone */ }
-  }
-});
-
-function tempDir(): string {
-  const d = Deno.makeTempDirSync({ prefix: "tsredis-interop-" });
-  dirs.push(d);
-  return d;
-}
+const tempDir = () => makeTempDir("tsredis-interop-");
 
 const range = <T>(n: number, f: (i: number) => T): T[] => Array.from({ length: n }, (_, i) => f(i));
 

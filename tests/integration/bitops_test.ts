@@ -4,13 +4,7 @@
 // counting, keyspace events, WATCH, propagation (in-process), and a randomized comparison with
 // a real redis-server when one is installed.
 import assert from "node:assert/strict";
-import {
-  hasBinary,
-  type RespClient,
-  type ServerProcess,
-  startServer,
-  withServer,
-} from "../helpers.ts";
+import { hasBinary, type RespClient, rng, withServer, withTsredisAndRedis } from "../helpers.ts";
 import { check, E, OPTS, propagated } from "../command_checks.ts";
 
 const WRONGTYPE = E("WRONGTYPE Operation against a key holding the wrong kind of value");
@@ -531,18 +525,6 @@ Deno.test("propagation: verbatim, and only when something changed", () => {
   ]);
 });
 
-/** A small deterministic PRNG (mulberry32), so a failing seed can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Random bit commands over a few keys, with valid and invalid arguments. */
 function randomCommands(seed: number, n: number): string[][] {
   const r = rng(seed);
@@ -663,31 +645,20 @@ Deno.test({
   name: "randomized bit commands: tsredis replies equal redis-server's",
   ignore: !hasBinary("redis-server"),
   fn: async () => {
-    const servers: ServerProcess[] = [];
-    try {
-      servers.push(await startServer());
-      servers.push(await startServer({ redis: true }));
-      const [ts, real] = [await servers[0].client(), await servers[1].client()];
-      try {
-        for (const s of [ts, real]) {
-          assert.equal(await s.call("CONFIG", "SET", "proto-max-bulk-len", "1mb"), "OK");
-        }
-        for (let round = 0; round < 4; round++) {
-          const seed = (Date.now() + round * 7919) >>> 0;
-          await ts.call("FLUSHALL");
-          await real.call("FLUSHALL");
-          for (const cmd of randomCommands(seed, 1500)) {
-            const want = await real.call(...cmd);
-            const got = await ts.call(...cmd);
-            assert.deepEqual(got, want, `seed ${seed}: ${JSON.stringify(cmd)}`);
-          }
-        }
-      } finally {
-        ts.close();
-        real.close();
+    await withTsredisAndRedis(async (ts, real) => {
+      for (const s of [ts, real]) {
+        assert.equal(await s.call("CONFIG", "SET", "proto-max-bulk-len", "1mb"), "OK");
       }
-    } finally {
-      for (const s of servers) await s.stop();
-    }
+      for (let round = 0; round < 4; round++) {
+        const seed = (Date.now() + round * 7919) >>> 0;
+        await ts.call("FLUSHALL");
+        await real.call("FLUSHALL");
+        for (const cmd of randomCommands(seed, 1500)) {
+          const want = await real.call(...cmd);
+          const got = await ts.call(...cmd);
+          assert.deepEqual(got, want, `seed ${seed}: ${JSON.stringify(cmd)}`);
+        }
+      }
+    });
   },
 });

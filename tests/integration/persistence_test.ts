@@ -2,24 +2,16 @@
 // point-in-time BGSAVE under concurrent writes, save points, the final save on SIGTERM/SIGINT,
 // refusing damaged dumps, save failures and DEBUG RELOAD. DUMP/RESTORE: dump_restore_test.ts.
 import assert from "node:assert/strict";
-import { type RespClient, type ServerProcess, startServer } from "../helpers.ts";
+import {
+  type RespClient,
+  type ServerProcess,
+  startServer,
+  tempDir as makeTempDir,
+} from "../helpers.ts";
 
 const DEBUG = ["--enable-debug-command", "yes"];
 
-const dirs: string[] = [];
-globalThis.addEventListener("unload", () => {
-  for (const d of dirs) {
-    try {
-      Deno.removeSync(d, { recursive: true });
-    } catch { /* already gone */ }
-  }
-});
-
-function tempDir(): string {
-  const d = Deno.makeTempDirSync({ prefix: "tsredis-persist-" });
-  dirs.push(d);
-  return d;
-}
+const tempDir = () => makeTempDir("tsredis-persist-");
 
 async function info(c: RespClient, field: string): Promise<string> {
   const text = (await c.call("INFO", "persistence")) as string;

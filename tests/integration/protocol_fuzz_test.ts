@@ -4,18 +4,7 @@
 // connection checks after each one that the server still answers and its data is intact.
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import { RespClient, startServer } from "../helpers.ts";
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { RespClient, rng, startServer } from "../helpers.ts";
 
 function multibulk(...args: string[]): string {
   return `*${args.length}\r\n` + args.map((a) => `$${a.length}\r\n${a}\r\n`).join("");

@@ -5,20 +5,8 @@
 // must answer every command and still be running at the end.
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import { type RespClient, startServer } from "../helpers.ts";
+import { type RespClient, rng, startServer } from "../helpers.ts";
 import { crc64 } from "../../lib/persistence/crc64.ts";
-
-/** Deterministic PRNG (mulberry32), so a failure can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Replaces the 8-byte CRC64 footer so the payload passes RESTORE's checksum check. */
 function reseal(body: Uint8Array): string {

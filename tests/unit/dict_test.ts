@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { hashKey, KeyDict } from "../../lib/store/dict.ts";
 
 /** Deterministic PRNG so a failure can be replayed. */
-function rng(seed: number): () => number {
+function lcg(seed: number): () => number {
   let s = seed >>> 0;
   return () => {
     s = (Math.imul(s, 1103515245) + 12345) >>> 0;
@@ -13,7 +13,7 @@ function rng(seed: number): () => number {
 }
 
 Deno.test("KeyDict matches a Map under random set/delete/get, order included", () => {
-  const r = rng(42);
+  const r = lcg(42);
   const d = new KeyDict<number>();
   const m = new Map<string, number>();
   for (let step = 0; step < 200_000; step++) {
