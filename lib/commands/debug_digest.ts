@@ -7,6 +7,7 @@ import type { Value } from "../store/types.ts";
 import { createHash } from "node:crypto";
 import { Buffer } from "node:buffer";
 import { formatDouble } from "../protocol/reply.ts";
+import { idMs, idSeq } from "../store/stream.ts";
 
 function sha1(data: Uint8Array): Uint8Array {
   return new Uint8Array(createHash("sha1").update(data).digest());
@@ -68,6 +69,13 @@ export function xorValueDigest(db: Db, key: string, digest: Uint8Array, v: Value
       mixDigest(el, bytes(f));
       mixDigest(el, bytes(x));
       xorDigest(digest, el);
+    }
+  } else if (v.type === "stream") {
+    // Entries in ID order as "ms.seq" then field, value ...; groups are not part of it.
+    for (let i = 0; i < v.ids.length; i++) {
+      const id = v.ids[i];
+      mixDigest(digest, bytes(`${idMs(id)}.${idSeq(id)}`));
+      for (const x of v.entries[i]) mixDigest(digest, bytes(x));
     }
   }
   if (db.expires.has(key)) xorDigest(digest, bytes("!!expire!!"));

@@ -220,6 +220,15 @@ export function emptyData(c: Client, dbIndex: number): number {
     removed += db.size;
     db.clear();
   }
+  // Blocked XREADGROUP clients of a flushed stream fail (scanDatabaseForDeletedStreams).
+  if (s.blocking.blockedCount > 0) {
+    for (const cl of s.clients.values()) {
+      const st = cl.blocked;
+      if (st !== null && (dbIndex === -1 || st.db === dbIndex)) {
+        for (const k of st.keys) s.blocking.signal(st.db, k);
+      }
+    }
+  }
   return removed;
 }
 
@@ -256,11 +265,12 @@ function swapdbCommand(c: Client, argv: string[]): void {
     [a.avgTtl, b.avgTtl] = [b.avgTtl, a.avgTtl];
     [a.scanIndex, b.scanIndex] = [b.scanIndex, a.scanIndex];
     [a.slotIndex, b.slotIndex] = [b.slotIndex, a.slotIndex];
-    // Clients blocked in either db may now find their key (scanDatabaseForReadyKeys).
+    // Clients blocked in either db may now find their key (scanDatabaseForReadyKeys), or lost
+    // their stream (scanDatabaseForDeletedStreams): their retry decides.
     for (const cl of s.clients.values()) {
       const st = cl.blocked;
       if (st === null || (st.db !== id1 && st.db !== id2)) continue;
-      for (const k of st.keys) if (s.dbs[st.db].dict.has(k)) s.blocking.signal(st.db, k);
+      for (const k of st.keys) s.blocking.signal(st.db, k);
     }
   }
   s.dirty++;

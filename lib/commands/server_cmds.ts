@@ -8,14 +8,20 @@ import { E_SYNTAX, parseInteger } from "./util.ts";
 import { commands as commandCmd } from "./command_cmd.ts";
 import { commands as aclCmd } from "./acl.ts";
 import { memoryFigures } from "./info.ts";
+import { streamMemoryUsage, type StreamNodeLimits } from "../persistence/stream_codec.ts";
 
 /** Hooks other subsystems fill in: replication replaces ROLE's reply. */
 export const roleHooks = {
   reply: null as null | ((c: Client) => void),
 };
 
-/** Estimated bytes used by a value (MEMORY USAGE, DEBUG OBJECT serializedlength fallback). */
-export function estimateValueSize(v: Value): number {
+/** Estimated bytes used by a value (MEMORY USAGE, DEBUG OBJECT serializedlength fallback);
+ * `samples` and `streamNodes` only matter for streams (MEMORY USAGE SAMPLES, stream-node-max-*). */
+export function estimateValueSize(
+  v: Value,
+  samples = 5,
+  streamNodes?: StreamNodeLimits,
+): number {
   const str = (s: string) => 16 + ((s.length + 8 + 7) & ~7);
   if (typeof v === "string") return str(v);
   switch (v.type) {
@@ -39,6 +45,8 @@ export function estimateValueSize(v: Value): number {
       for (const [m] of v.dict) n += 48 + str(m);
       return n;
     }
+    case "stream":
+      return streamMemoryUsage(v, samples, streamNodes);
     default:
       return 256;
   }
@@ -128,18 +136,25 @@ const MEMORY_HELP = [
 ];
 
 function memoryUsage(c: Client, argv: string[]): void {
+  let samples = 5;
   for (let j = 3; j < argv.length; j++) {
     if (argv[j].toLowerCase() === "samples" && j + 1 < argv.length) {
       const n = parseInteger(argv[j + 1]);
       if (n === null) return c.error("ERR value is not an integer or out of range");
       if (n < 0) return c.error(E_SYNTAX);
+      samples = n;
       j++;
     } else return c.error(E_SYNTAX);
   }
   const key = argv[2];
   if (!c.db.dict.has(key)) return c.out.null();
   const v = c.db.dict.get(key)!;
-  c.out.int(estimateValueSize(v) + 24 + ((key.length + 4 + 7) & ~7));
+  const cfg = c.server.config;
+  const nodes = {
+    maxEntries: cfg.int("stream-node-max-entries"),
+    maxBytes: cfg.int("stream-node-max-bytes"),
+  };
+  c.out.int(estimateValueSize(v, samples, nodes) + 24 + ((key.length + 4 + 7) & ~7));
 }
 
 function memoryStats(c: Client): void {

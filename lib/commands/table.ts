@@ -21,6 +21,7 @@ import { commands as cluster } from "./cluster.ts";
 import { commands as replication } from "./replication.ts";
 import { commands as sort } from "./sort.ts";
 import { commands as migrate } from "./migrate.ts";
+import { commands as streams } from "./streams.ts";
 
 /** All command specs of every family. */
 export function allCommands(): CommandSpec[] {
@@ -45,5 +46,6 @@ export function allCommands(): CommandSpec[] {
     ...replication,
     ...sort,
     ...migrate,
+    ...streams,
   ];
 }

@@ -142,23 +142,62 @@ export class ListpackBuilder {
 
   /** Appends one element. */
   push(item: LpItem): void {
-    if (typeof item === "string") {
-      const v = strictInt64(item);
-      if (v === null) writeStr(this.w, item);
-      else writeInt(this.w, v);
-    } else writeInt(this.w, item);
+    pushItem(this.w, item);
     this.count++;
   }
 
-  /** Terminates and returns the listpack bytes. */
-  finish(): Uint8Array {
+  /** Terminates and returns the listpack bytes; `head`, when given, becomes the first element
+   * (streams write their node's entry count there once the node is complete). */
+  finish(head?: LpItem): Uint8Array {
     this.w.u8(0xff);
-    const out = this.w.copy();
+    let out: Uint8Array;
+    let count = this.count;
+    if (head === undefined) out = this.w.copy();
+    else {
+      const hw = new ByteWriter(16);
+      pushItem(hw, head);
+      out = new Uint8Array(this.w.len + hw.len);
+      out.set(hw.view(), 6);
+      out.set(this.w.buf.subarray(6, this.w.len), 6 + hw.len);
+      count++;
+    }
     const dv = new DataView(out.buffer, out.byteOffset, out.length);
     dv.setUint32(0, out.length, true);
-    dv.setUint16(4, this.count < 65535 ? this.count : 65535, true);
+    dv.setUint16(4, count < 65535 ? count : 65535, true);
     return out;
   }
+}
+
+function pushItem(w: ByteWriter, item: LpItem): void {
+  if (typeof item === "string") {
+    const v = strictInt64(item);
+    if (v === null) writeStr(w, item);
+    else writeInt(w, v);
+  } else writeInt(w, item);
+}
+
+/** Bytes an integer element takes in a listpack (lpEncodeIntegerGetType plus backlen). */
+export function lpIntBytes(v: number | bigint): number {
+  if (typeof v === "bigint") {
+    return v >= -2147483648n && v <= 2147483647n ? lpIntBytes(Number(v)) : 10;
+  }
+  if (v >= 0 && v <= 127) return 2;
+  if (v >= -4096 && v <= 4095) return 3;
+  if (v >= -32768 && v <= 32767) return 4;
+  if (v >= -8388608 && v <= 8388607) return 5;
+  if (v >= -2147483648 && v <= 2147483647) return 6;
+  return 10;
+}
+
+/** Bytes one element takes in a listpack (encoding, data and backlen), as the builder would
+ * encode it. */
+export function lpItemBytes(item: LpItem): number {
+  if (typeof item !== "string") return lpIntBytes(item);
+  const v = strictInt64(item);
+  if (v !== null) return lpIntBytes(v);
+  const len = item.length;
+  const enc = len < 64 ? 1 + len : len < 4096 ? 2 + len : 5 + len;
+  return enc + backlenSize(enc);
 }
 
 /** Encodes a whole listpack from items. */

@@ -1,8 +1,9 @@
 // RDB decoder for everything Redis 7.0 can load: RDB versions 1..10, every value type it
-// still reads (plain, ziplist, zipmap, intset, listpack and quicklist forms), integer and LZF
-// strings, expire/LRU/LFU/aux/module-aux/function opcodes and the CRC-64 trailer. Input is one
-// in-memory buffer; every read is bounds-checked so corrupt data raises an RdbError instead
-// of crashing. Values come back with the encoding flags Redis would pick for them on load.
+// still reads (plain, ziplist, zipmap, intset, listpack and quicklist forms; streams are decoded
+// in stream_codec.ts), integer and LZF strings, expire/LRU/LFU/aux/module-aux/function opcodes
+// and the CRC-64 trailer. Input is one in-memory buffer; every read is bounds-checked so corrupt
+// data raises an RdbError instead of crashing. Values come back with the encoding flags Redis
+// would pick for them on load.
 import { ByteReader } from "./bytes_io.ts";
 import { lzfDecompressScratch } from "./lzf.ts";
 import { lpDecode, type LpItem, lpItemString, strictInt64 } from "./listpack.ts";
@@ -23,6 +24,7 @@ import { HashValue, ListValue, SetValue, type Value } from "../store/types.ts";
 import { ZSetValue } from "../store/zset.ts";
 import { parseFloatStrict } from "../commands/util.ts";
 import { bytesLatin1 } from "./bytes_io.ts";
+import { readStream } from "./stream_codec.ts";
 
 /** Encoding thresholds (from the config) used to pick compact or plain encodings on load. */
 export interface LoadLimits {
@@ -71,6 +73,19 @@ export class RdbValueReader {
     const { len, encoded } = this.readLenEnc();
     if (encoded) throw new RdbError("Unexpected string encoding where a length was expected");
     return len;
+  }
+
+  /** A plain length as the full unsigned 64-bit value (stream IDs and counters). */
+  readLenU64(): bigint {
+    const r = this.r;
+    const b = r.u8();
+    if (b === 0x81) return r.u64be();
+    if (b === 0x80) return BigInt(r.u32be());
+    const kind = b >> 6;
+    if (kind === 0) return BigInt(b & 0x3f);
+    if (kind === 1) return BigInt(((b & 0x3f) << 8) | r.u8());
+    if (kind === 3) throw new RdbError("Unexpected string encoding where a length was expected");
+    throw new RdbError(`Unknown length encoding ${kind} in rdbLoadLen()`);
   }
 
   /** A string in any RDB string form, as latin1. */
@@ -275,11 +290,7 @@ export class RdbValueReader {
       }
       case T.STREAM_LISTPACKS:
       case T.STREAM_LISTPACKS_2:
-        throw new RdbError(
-          `The RDB file contains a stream (key '${key}'): streams are not supported by tsredis yet`,
-          false,
-          "unsupported",
-        );
+        return readStream(this, type);
       case T.MODULE:
       case T.MODULE_2:
         throw new RdbError(

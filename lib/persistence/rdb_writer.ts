@@ -2,7 +2,8 @@
 // SELECTDB/RESIZEDB, key/value pairs with EXPIRETIME_MS, EOF and the CRC-64 trailer. Output is
 // produced in chunks through a sink so a save can stream to a file or a replica socket without
 // building the whole file in memory. Values are encoded the way Redis picks encodings:
-// listpack/intset forms when the value's encoding flag says so, plain forms otherwise.
+// listpack/intset forms when the value's encoding flag says so, plain forms otherwise; streams
+// as Redis 7.0 lays out their listpack nodes (stream_codec.ts).
 import { ByteWriter, latin1Bytes, latin1Into } from "./bytes_io.ts";
 import { Crc64 } from "./crc64.ts";
 import { lzfCompressScratch } from "./lzf.ts";
@@ -12,6 +13,8 @@ import { ENC, OP, QL_PACKED, QL_PLAIN, RDB_VERSION, T } from "./rdb_format.ts";
 import { formatDouble } from "../protocol/reply.ts";
 import { VERSION } from "../server/server.ts";
 import type { HashValue, ListValue, SetValue, Value } from "../store/types.ts";
+import type { StreamId, StreamValue } from "../store/stream.ts";
+import { DEFAULT_NODE_LIMITS, forEachStreamNode, idPart } from "./stream_codec.ts";
 
 /** The parts of a sorted set the encoder needs (a ZSetValue, or a frozen copy of one). */
 export interface ZsetLike {
@@ -32,6 +35,10 @@ export interface EncodeOptions {
   listFill: number;
   /** Elements this long or longer get their own plain quicklist node (default 1 GiB). */
   packedThreshold?: number;
+  /** stream-node-max-entries (default 100), which decides how streams are split into nodes. */
+  streamNodeMaxEntries?: number;
+  /** stream-node-max-bytes (default 4096). */
+  streamNodeMaxBytes?: number;
 }
 
 /** Replication fields stored as aux fields (rdbSaveInfo in Redis). */
@@ -66,6 +73,15 @@ export function writeLen(w: ByteWriter, n: number): void {
   } else {
     w.u8(0x81);
     w.u64be(BigInt(n));
+  }
+}
+
+/** Writes an unsigned 64-bit RDB length (stream IDs and counters). */
+export function writeLenU64(w: ByteWriter, n: number | bigint): void {
+  if (typeof n === "number" ? n <= 0xffffffff : n <= 0xffffffffn) writeLen(w, Number(n));
+  else {
+    w.u8(0x81);
+    w.u64be(n);
   }
 }
 
@@ -143,8 +159,10 @@ export function rdbTypeOf(v: EncodableValue): number {
       return (v as ZsetLike).listpack ? T.ZSET_LISTPACK : T.ZSET_2;
     case "hash":
       return (v as HashValue).listpack ? T.HASH_LISTPACK : T.HASH;
+    case "stream":
+      return T.STREAM_LISTPACKS_2;
     default:
-      throw new Error(`cannot serialize a value of type ${v.type}`);
+      throw new Error(`cannot serialize a value of type ${(v as { type: string }).type}`);
   }
 }
 
@@ -204,6 +222,60 @@ export function quicklistNodes(
   return nodes;
 }
 
+function writeStreamId(w: ByteWriter, id: StreamId): void {
+  writeLenU64(w, idPart(id, 0));
+  writeLenU64(w, idPart(id, 8));
+}
+
+function sortedKeys<V>(m: Map<string, V>): string[] {
+  // Byte order, as Redis's radix trees iterate (latin1: one char per byte).
+  return [...m.keys()].sort();
+}
+
+/** A stream as RDB_TYPE_STREAM_LISTPACKS_2 (rdbSaveObject): listpack nodes laid out as Redis
+ * would have built them (stream_codec.ts), metadata, groups with their PELs and consumers. */
+function writeStream(w: ByteWriter, s: StreamValue, o: EncodeOptions): void {
+  const c = o.compression;
+  const lim = {
+    maxEntries: o.streamNodeMaxEntries ?? DEFAULT_NODE_LIMITS.maxEntries,
+    maxBytes: o.streamNodeMaxBytes ?? DEFAULT_NODE_LIMITS.maxBytes,
+  };
+  const nodes: [StreamId, Uint8Array][] = [];
+  forEachStreamNode(s, lim, (key, lp) => void nodes.push([key, lp]));
+  writeLen(w, nodes.length);
+  for (const [key, lp] of nodes) {
+    writeString(w, key, c);
+    writeBlob(w, lp, c);
+  }
+  writeLen(w, s.length);
+  writeStreamId(w, s.lastId);
+  writeStreamId(w, s.firstId);
+  writeStreamId(w, s.maxDeletedId);
+  writeLenU64(w, s.entriesAdded);
+  writeLen(w, s.groups.size);
+  for (const name of sortedKeys(s.groups)) {
+    const g = s.groups.get(name)!;
+    writeString(w, name, c);
+    writeStreamId(w, g.lastId);
+    writeLenU64(w, BigInt.asUintN(64, BigInt(g.entriesRead)));
+    writeLen(w, g.pel.size);
+    for (const id of sortedKeys(g.pel)) {
+      const nack = g.pel.get(id)!;
+      w.latin1(id);
+      w.i64le(Math.trunc(nack.deliveryTime));
+      writeLenU64(w, nack.deliveryCount);
+    }
+    writeLen(w, g.consumers.size);
+    for (const cname of sortedKeys(g.consumers)) {
+      const consumer = g.consumers.get(cname)!;
+      writeString(w, cname, c);
+      w.i64le(Math.trunc(consumer.seenTime));
+      writeLen(w, consumer.pel.size);
+      for (const id of sortedKeys(consumer.pel)) w.latin1(id);
+    }
+  }
+}
+
 /** Writes a value's body (rdbSaveObject), without the type byte. */
 export function writeValue(w: ByteWriter, v: EncodableValue, o: EncodeOptions): void {
   const c = o.compression;
@@ -250,8 +322,12 @@ export function writeValue(w: ByteWriter, v: EncodableValue, o: EncodeOptions): 
       }
       return;
     }
+    case "stream":
+      return writeStream(w, v as StreamValue, o);
     default: {
-      if (!isZset(v)) throw new Error(`cannot serialize a value of type ${v.type}`);
+      if (!isZset(v)) {
+        throw new Error(`cannot serialize a value of type ${(v as { type: string }).type}`);
+      }
       if (v.listpack) {
         const b = new ListpackBuilder();
         for (const [m, score] of v.entries()) {

@@ -62,6 +62,8 @@ export class Persistence {
       compression: c.bool("rdbcompression"),
       listFill: c.int("list-max-listpack-size"),
       packedThreshold: debugState.quicklistPackedThreshold,
+      streamNodeMaxEntries: c.int("stream-node-max-entries"),
+      streamNodeMaxBytes: c.int("stream-node-max-bytes"),
     };
   }
 

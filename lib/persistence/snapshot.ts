@@ -65,6 +65,8 @@ export function freezeValue(v: Value): EncodableValue {
       };
       return frozen;
     }
+    case "stream":
+      return v.clone();
     default:
       return v as EncodableValue;
   }

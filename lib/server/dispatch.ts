@@ -411,6 +411,7 @@ export function call(c: Client, spec: CommandSpec, argv: string[]): void {
     s.propagate(dbBefore, c.propagateArgv ?? argv);
   }
   c.propagateArgv = null;
+  c.suppressPropagation = false;
   if (replicationHooks.afterCall) replicationHooks.afterCall(c);
   // Inside EXEC, blocked clients are served once the whole transaction ran (it is atomic).
   if (s.blocking.blockedCount > 0 && !c.inExec) s.blocking.handleReady();

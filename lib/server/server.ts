@@ -102,6 +102,9 @@ export class Server {
     this.keyspaceHooks = {
       beforeModify: (db, key) => {
         if (this.watchers.size > 0) this.touchWatchedKey(db.id, key);
+        // A key deleted or overwritten may have to fail blocked XREADGROUP clients (Redis
+        // signals deleted streams as ready); other waiters just find nothing to serve.
+        if (this.blocking.blockedCount > 0) this.blocking.signal(db.id, key);
         if (this.snapshotObservers.size > 0) {
           for (const o of this.snapshotObservers) o.beforeModify(db, key);
         }
@@ -117,6 +120,7 @@ export class Server {
       },
       onExpired: (db, key) => {
         this.stats.expiredKeys++;
+        if (this.blocking.blockedCount > 0) this.blocking.signal(db.id, key);
         if (this.watchers.size > 0) this.touchWatchedKey(db.id, key, true);
         if (this.snapshotObservers.size > 0) {
           for (const o of this.snapshotObservers) o.beforeModify(db, key);

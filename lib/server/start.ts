@@ -101,6 +101,9 @@ function startCron(server: Server): void {
     tick++;
     const now = Date.now();
     server.activeExpireCycle();
+    // Keys that expired may wake blocked clients (a stream's XREADGROUP clients fail), as
+    // handleClientsBlockedOnKeys in Redis's beforeSleep.
+    if (server.blocking.blockedCount > 0) server.blocking.handleReady();
     server.blocking.checkTimeouts(now, server.clients.values());
     if (tick % 10 === 0) {
       server.stats.sample();

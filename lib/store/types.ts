@@ -1,5 +1,6 @@
 // Value types held in the keyspace. Strings are JS latin1 strings (one char per byte).
 import type { ZSetValue } from "./zset.ts";
+import type { StreamValue } from "./stream.ts";
 import { KeyDict, KeySet } from "./dict.ts";
 
 // Containers are small classes so OBJECT ENCODING and RDB can see which encoding Redis would use.
@@ -296,13 +297,8 @@ function cmpIntStrings(a: string, b: string): number {
   return ba < bb ? -1 : ba > bb ? 1 : 0;
 }
 
-/** Stream placeholder type tag (streams are a later feature). */
-export interface StreamLike {
-  readonly type: "stream";
-}
-
 /** Any value stored under a key. */
-export type Value = string | HashValue | ListValue | SetValue | ZSetValue | StreamLike;
+export type Value = string | HashValue | ListValue | SetValue | ZSetValue | StreamValue;
 
 /** The Redis type name of a value, as TYPE reports it. */
 export function typeName(v: Value): string {
