@@ -80,6 +80,8 @@ export class Server {
   currentClient: Client | null = null;
   /** True when this node replicates from a master (keys do not expire locally). */
   isReplica = false;
+  /** "db\0key" of keys a client (not the master) gave a TTL on a writable replica. */
+  replicaKeysWithExpire = new Set<string>();
   /** Extra sections for INFO, keyed by section name (cluster, replication ...). */
   infoSections = new Map<string, () => string>();
   /** Functions run by the 100 ms cron. */
@@ -129,6 +131,14 @@ export class Server {
         this.propagate(db.id, ["DEL", key]);
       },
       onNew: (db, key) => this.notify("n", "new", key, db.id),
+      onSetExpire: (db, key) => {
+        // Redis rememberSlaveKeyWithExpire: a replica's master expires the keys it sent, but
+        // keys a client wrote on a writable replica are expired by the replica itself.
+        const c = this.currentClient;
+        if (this.isReplica && c !== null && !c.isMaster) {
+          this.replicaKeysWithExpire.add(db.id + "\0" + key);
+        }
+      },
       isReplica: () => this.isReplica,
       obeyMaster: () => this.currentClient?.isMaster === true,
       now: () => Date.now(),
@@ -300,9 +310,15 @@ export class Server {
     c.watchDirty = false;
   }
 
-  /** Active expiry: checks keys with a TTL in bounded slices so the loop never stalls. */
+  /** Active expiry: checks keys with a TTL in bounded slices so the loop never stalls. A
+   * replica only expires the keys its own clients gave a TTL (expireReplicaKeys). */
   activeExpireCycle(budgetMs = 25): void {
-    if (!this.activeExpire || this.isReplica) return;
+    if (!this.activeExpire) return;
+    if (this.isReplica) {
+      this.expireReplicaKeys(budgetMs);
+      return;
+    }
+    if (this.replicaKeysWithExpire.size > 0) this.replicaKeysWithExpire.clear();
     const start = performance.now();
     const now = Date.now();
     for (const db of this.dbs) {
@@ -319,6 +335,22 @@ export class Server {
           if (expired * 4 < checked && checked >= 256) break;
         }
       }
+    }
+  }
+
+  /** Redis expireSlaveKeys: deletes the remembered keys of a writable replica whose TTL passed,
+   * and forgets the ones that are gone or lost their TTL. */
+  private expireReplicaKeys(budgetMs: number): void {
+    const set = this.replicaKeysWithExpire;
+    if (set.size === 0) return;
+    const start = performance.now();
+    let n = 0;
+    for (const id of set) {
+      const sep = id.indexOf("\0");
+      const db = this.dbs[Number(id.slice(0, sep))];
+      const key = id.slice(sep + 1);
+      if (db === undefined || db.getExpire(key) < 0 || db.deleteIfExpired(key)) set.delete(id);
+      if (++n % 64 === 0 && performance.now() - start > budgetMs) return;
     }
   }
 

@@ -16,6 +16,8 @@ export interface KeyspaceHooks {
   onExpired(db: Db, key: string): void;
   /** Called after a key is created (the 'n' keyspace event class). */
   onNew?(db: Db, key: string): void;
+  /** Called after a TTL is set (a writable replica remembers its own keys with a TTL). */
+  onSetExpire?(db: Db, key: string): void;
   /** True when this server must not delete expired keys itself (replicas). */
   isReplica(): boolean;
   /** True while a replica runs its master's commands: for them no key is expired yet. */
@@ -151,6 +153,17 @@ export class Db {
   setExpire(key: string, whenMs: number): void {
     this.hooks.beforeModify(this, key);
     this.expires.set(key, whenMs);
+    this.hooks.onSetExpire?.(this, key);
+  }
+
+  /** Deletes a key whose TTL passed even on a replica (a writable replica's own keys, Redis
+   * expireSlaveKeys); returns true when it was deleted. */
+  deleteIfExpired(key: string): boolean {
+    const when = this.expires.get(key);
+    if (when === undefined || when > this.hooks.now()) return false;
+    this.hooks.onExpired(this, key);
+    this.remove(key);
+    return true;
   }
 
   /** Removes the TTL; returns true if there was one. */

@@ -335,6 +335,42 @@ Deno.test({
 
 Deno.test({
   ...T,
+  name: "expiry: a writable replica deletes the keys its own clients gave a TTL, not the master's",
+  fn: async () => {
+    const { ms, rs, m, r } = await startPair();
+    try {
+      await r.call("REPLICAOF", "127.0.0.1", ms.port);
+      await waitSynced(m, r);
+      assert.equal(await m.call("DEBUG", "SET-ACTIVE-EXPIRE", "0"), "OK");
+      assert.equal(await r.call("CONFIG", "SET", "replica-read-only", "no"), "OK");
+      await m.call("SET", "from-master", "v", "PX", 100);
+      await waitSynced(m, r);
+      await r.call("SET", "own", "v", "PX", 100);
+      await r.call("SET", "own-later", "v", "EX", 100);
+      await r.call("SELECT", 3);
+      await r.call("SET", "own3", "v");
+      await r.call("PEXPIRE", "own3", 100);
+      await r.call("SELECT", 0);
+      // The replica's active expiry (Redis expireSlaveKeys) removes its own expired keys: two.
+      await waitFor("the replica's own keys to expire", async () => {
+        const stats = await info(r, "stats");
+        return stats.get("expired_keys") === "2";
+      }, 5000);
+      assert.equal(await r.call("EXISTS", "own"), 0);
+      assert.equal(await r.call("TTL", "own-later") as number > 0, true);
+      // The master's key is only hidden: the replica waits for the master's DEL.
+      assert.equal(await r.call("DBSIZE"), 2);
+      assert.equal(await r.call("GET", "from-master"), null);
+      await r.call("SELECT", 3);
+      assert.equal(await r.call("DBSIZE"), 0);
+    } finally {
+      await stopAll(m, r, ms, rs);
+    }
+  },
+});
+
+Deno.test({
+  ...T,
   name: "WAIT returns the number of replicas that acknowledged, or times out",
   fn: async () => {
     const ms = await startServer({ args: FAST });
