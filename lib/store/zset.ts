@@ -400,8 +400,18 @@ export class ZSetValue {
       this.maxSc[ci] = score;
       this.maxEl[ci] = ele;
     } else {
-      ch.sc.splice(pos, 0, score);
-      ch.el.splice(pos, 0, ele);
+      // Shift in place: splice would allocate its (empty) result array on every call.
+      const sc = ch.sc;
+      const el = ch.el;
+      let i = el.length;
+      sc.push(sc[i - 1]);
+      el.push(el[i - 1]);
+      for (i--; i > pos; i--) {
+        sc[i] = sc[i - 1];
+        el[i] = el[i - 1];
+      }
+      sc[pos] = score;
+      el[pos] = ele;
     }
     if (ch.el.length > CHUNK_MAX) this.split(ci);
     else if (this.fen !== null) this.fenAdd(ci, 1);
@@ -415,8 +425,15 @@ export class ZSetValue {
       ch.el.pop();
       ch.sc.pop();
     } else {
-      ch.el.splice(pos, 1);
-      ch.sc.splice(pos, 1);
+      const sc = ch.sc;
+      const el = ch.el;
+      const n = el.length - 1;
+      for (let i = pos; i < n; i++) {
+        sc[i] = sc[i + 1];
+        el[i] = el[i + 1];
+      }
+      sc.pop();
+      el.pop();
     }
     this.afterRemove(ci, ch);
   }
