@@ -86,14 +86,19 @@ export function touchKey(s: Server, db: Db, key: string): void {
   dict.setMeta(key, -((minutesNow() << 8) | counter) - 1);
 }
 
+/** The access clock in seconds: the cron-refreshed one once a server touched keys (Redis's
+ * server.lruclock), else the wall clock. Idle times are differences of this clock only. */
+function accessClock(): number {
+  return clockServer !== null ? clockLru : lruNow(Date.now());
+}
+
 /** Milliseconds since the last access (0 when never observed, as for a new object). */
 export function idleMs(db: Db, key: string): number {
   const t = db.dict.getMeta(key);
   if (t <= 0) return 0;
   // Like Redis's estimateObjectIdleTime: the access clock (seconds, refreshed by the cron) minus
   // the stored one. Against the wall clock in ms, a key touched a moment ago read up to 1 s idle.
-  const now = clockServer !== null ? clockLru : lruNow(Date.now());
-  return Math.max(0, now - t) * 1000;
+  return Math.max(0, accessClock() - t) * 1000;
 }
 
 /** The LFU counter after decay (LFU_INIT_VAL when never observed). */
@@ -105,7 +110,9 @@ export function lfuFreq(s: Server, db: Db, key: string): number {
 
 /** Sets the idle time of a key (RESTORE ... IDLETIME). */
 export function setIdle(db: Db, key: string, ms: number): void {
-  db.dict.setMeta(key, lruNow(Date.now() - ms));
+  // Against the same clock idleMs reads (Redis: LRU_CLOCK() - idle): from the wall clock, a
+  // cron tick behind it could read back one second less than was set.
+  db.dict.setMeta(key, Math.max(1, accessClock() - Math.floor(ms / 1000)));
 }
 
 /** Sets the LFU counter of a key (RESTORE ... FREQ). */
