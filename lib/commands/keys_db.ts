@@ -222,12 +222,7 @@ export function emptyData(c: Client, dbIndex: number): number {
   }
   // Blocked XREADGROUP clients of a flushed stream fail (scanDatabaseForDeletedStreams).
   if (s.blocking.blockedCount > 0) {
-    for (const cl of s.clients.values()) {
-      const st = cl.blocked;
-      if (st !== null && (dbIndex === -1 || st.db === dbIndex)) {
-        for (const k of st.keys) s.blocking.signal(st.db, k);
-      }
-    }
+    s.blocking.signalDbs((db) => dbIndex === -1 || db === dbIndex);
   }
   return removed;
 }
@@ -267,11 +262,7 @@ function swapdbCommand(c: Client, argv: string[]): void {
     [a.slotIndex, b.slotIndex] = [b.slotIndex, a.slotIndex];
     // Clients blocked in either db may now find their key (scanDatabaseForReadyKeys), or lost
     // their stream (scanDatabaseForDeletedStreams): their retry decides.
-    for (const cl of s.clients.values()) {
-      const st = cl.blocked;
-      if (st === null || (st.db !== id1 && st.db !== id2)) continue;
-      for (const k of st.keys) s.blocking.signal(st.db, k);
-    }
+    if (s.blocking.blockedCount > 0) s.blocking.signalDbs((db) => db === id1 || db === id2);
   }
   s.dirty++;
   c.out.raw("+OK\r\n");

@@ -43,6 +43,14 @@ export class Blocking {
     if (this.waiting.has(id)) this.ready.add(id);
   }
 
+  /** Marks every waited-on key of the databases `inDb` accepts as possibly ready (FLUSHDB,
+   * FLUSHALL, SWAPDB): each waiter's retry decides whether it is served, fails or waits on. */
+  signalDbs(inDb: (db: number) => boolean): void {
+    for (const id of this.waiting.keys()) {
+      if (inDb(Number(id.slice(0, id.indexOf("\0"))))) this.ready.add(id);
+    }
+  }
+
   /** Serves clients whose keys became ready, in FIFO order; repeats while progress is made. */
   handleReady(): void {
     while (this.ready.size > 0) {

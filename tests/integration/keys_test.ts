@@ -2,7 +2,7 @@
 // OBJECT, KEYS/SCAN/RANDOMKEY, FLUSH*/SWAPDB/SELECT (with WATCH), cluster-mode refusals and
 // keyspace events. TSREDIS_TEST_REAL=1 runs the same expectations against redis-server.
 import assert from "node:assert/strict";
-import { type Reply, RespClient, withServer } from "../helpers.ts";
+import { type Reply, RespClient, waitBlocked, withServer } from "../helpers.ts";
 import { check, E, OPTS } from "../command_checks.ts";
 
 const SYNTAX = E("ERR syntax error");
@@ -405,4 +405,44 @@ Deno.test("cluster mode refuses SELECT n, SWAPDB, MOVE and cross-db COPY", async
       ],
     ]);
   }, { ...OPTS, args: ["--cluster-enabled", "yes"] });
+});
+
+/** The next reply, or a failure when none arrives within 3 s (a blocked client left waiting). */
+async function readWithin(b: RespClient): Promise<Reply> {
+  let t: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, rej) => {
+    t = setTimeout(() => rej(new Error("no reply within 3 s")), 3000);
+  });
+  try {
+    return await Promise.race([b.read(), timeout]);
+  } finally {
+    clearTimeout(t);
+  }
+}
+
+Deno.test("SWAPDB and FLUSHDB wake the clients blocked in the databases they change", async () => {
+  await withServer(async (c, srv) => {
+    const b = await RespClient.connect(srv.port);
+    try {
+      // BLPOP waiting in db 1 is served once SWAPDB brings db 0's list there.
+      await c.call("RPUSH", "l", "x");
+      await b.call("SELECT", 1);
+      await b.send("BLPOP", "l", "0");
+      await waitBlocked(c, 1);
+      assert.equal(await c.call("SWAPDB", "0", "1"), "OK");
+      assert.deepEqual(await readWithin(b), ["l", "x"]);
+      // XREADGROUP waiting in db 1 fails when FLUSHDB of its db removes the stream.
+      await c.call("SELECT", 1);
+      await c.call("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM");
+      await b.send("XREADGROUP", "GROUP", "g", "c1", "BLOCK", "0", "STREAMS", "s", ">");
+      await waitBlocked(c, 1);
+      await c.call("FLUSHDB");
+      assert.deepEqual(
+        await readWithin(b),
+        new Error("UNBLOCKED the stream key no longer exists"),
+      );
+    } finally {
+      b.close();
+    }
+  });
 });
