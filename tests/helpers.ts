@@ -398,3 +398,15 @@ export function tempDir(prefix = "tsredis-test-"): string {
   tempDirs.push(d);
   return d;
 }
+
+/** Runs redis-check-rdb on a file, asserts it accepts it, and returns its report. */
+export async function checkRdb(path: string): Promise<string> {
+  const out = await new Deno.Command("redis-check-rdb", {
+    args: [path],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+  if (out.code !== 0) throw new Error(`redis-check-rdb ${path} failed:\n${text}`);
+  return text;
+}

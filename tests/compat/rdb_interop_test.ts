@@ -3,7 +3,13 @@
 // (every type, compact and plain encodings, ints, LZF, TTLs, several dbs) load in tsredis; DUMP
 // payloads RESTORE both ways. Skipped when redis-server or redis-check-rdb is missing.
 import assert from "node:assert/strict";
-import { hasBinary, type RespClient, startServer, tempDir as makeTempDir } from "../helpers.ts";
+import {
+  checkRdb,
+  hasBinary,
+  type RespClient,
+  startServer,
+  tempDir as makeTempDir,
+} from "../helpers.ts";
 
 const HAVE = hasBinary("redis-server") && hasBinary("redis-check-rdb");
 if (!HAVE) console.log("rdb_interop_test: redis-server/redis-check-rdb not installed, skipping");
@@ -94,17 +100,6 @@ function assertSameData(
 ): void {
   assert.deepEqual([...actual.keys()], [...expected.keys()], `${what}: same keys`);
   for (const [k, e] of expected) assert.deepEqual(actual.get(k), e, `${what}: key ${k}`);
-}
-
-async function checkRdb(path: string): Promise<string> {
-  const out = await new Deno.Command("redis-check-rdb", {
-    args: [path],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
-  assert.equal(out.code, 0, text);
-  return text;
 }
 
 Deno.test({

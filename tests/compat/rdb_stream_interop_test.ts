@@ -10,11 +10,13 @@
 // redis-server or redis-check-rdb is missing.
 import assert from "node:assert/strict";
 import {
+  checkRdb,
   hasBinary,
   type Reply,
   type RespClient,
   startServer,
   tempDir as makeTempDir,
+  withTsredisAndRedis,
 } from "../helpers.ts";
 import { crc64 } from "../../lib/persistence/crc64.ts";
 
@@ -220,17 +222,6 @@ async function checkTsredis(
   await t.call("SELECT", 0);
 }
 
-async function checkRdb(path: string): Promise<string> {
-  const out = await new Deno.Command("redis-check-rdb", {
-    args: [path],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
-  assert.equal(out.code, 0, text);
-  return text;
-}
-
 Deno.test({
   name: "streams saved by redis-server load in tsredis, and tsredis's file loads back unchanged",
   ignore: !HAVE,
@@ -286,11 +277,7 @@ Deno.test({
   name: "stream DUMP payloads RESTORE both ways, byte-identical unless tombstones remain",
   ignore: !HAVE,
   async fn() {
-    const rs = await startServer({ redis: true, args: DEBUG });
-    const ts = await startServer({ args: DEBUG });
-    try {
-      const r = await rs.client();
-      const t = await ts.client();
+    await withTsredisAndRedis(async (t, r) => {
       await buildAll(r);
       const orig = await redisView(r);
       for (const [k, e] of orig) {
@@ -338,12 +325,7 @@ Deno.test({
         await run(r, again);
         assert.equal(await t.call("DUMP", "xs:small2"), await r.call("DUMP", "xs:small2"));
       }
-      r.close();
-      t.close();
-    } finally {
-      await rs.stop();
-      await ts.stop();
-    }
+    }, { args: DEBUG });
   },
 });
 
@@ -429,11 +411,7 @@ Deno.test({
   name: "MEMORY USAGE of streams is within 10% of what redis-server reports",
   ignore: !HAVE,
   async fn() {
-    const rs = await startServer({ redis: true, args: DEBUG });
-    const ts = await startServer({ args: DEBUG });
-    try {
-      const r = await rs.client();
-      const t = await ts.client();
+    await withTsredisAndRedis(async (t, r) => {
       await buildAll(r);
       for (const key of [...XADD_ONLY, "xs:groups", "xs:deleted", "xs:empty"]) {
         assert.equal(await t.call("RESTORE", key, 0, (await r.call("DUMP", key)) as string), "OK");
@@ -443,12 +421,7 @@ Deno.test({
           assert.ok(Math.abs(got - want) <= want / 10, `${key}: tsredis ${got}, redis ${want}`);
         }
       }
-      r.close();
-      t.close();
-    } finally {
-      await rs.stop();
-      await ts.stop();
-    }
+    }, { args: DEBUG });
   },
 });
 
