@@ -236,6 +236,8 @@ export interface StartOptions {
   conf?: string;
   /** Don't wait for PING. */
   noWait?: boolean;
+  /** Extra environment variables (TSREDIS_IO=deno: Deno's sockets instead of the epoll loop). */
+  env?: Record<string, string>;
 }
 
 /** Starts tsredis (or redis-server) on a free port in a temp dir and waits until it answers. */
@@ -270,6 +272,7 @@ async function startOn(port: number, opts: StartOptions): Promise<ServerProcess>
       stdout: "piped",
       stderr: "piped",
       cwd: dir,
+      env: opts.env,
     });
   const sp = new ServerProcess(cmd.spawn(), port, dir);
   if (!opts.noWait) await waitForPing(port, sp);

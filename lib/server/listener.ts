@@ -5,6 +5,13 @@ import type { Server } from "./server.ts";
 import { beginBatch, endBatch, mustWaitForPause, processCommand } from "./dispatch.ts";
 import { log } from "../log.ts";
 import { installMemoryReducer } from "./memory.ts";
+import { epollEnabled, parseIPv4, parseIPv6, SocketListener, SocketTransport } from "./epoll.ts";
+import type { SockAddr } from "./epoll.ts";
+
+/** What listenAll opened: Deno listeners, or listening sockets of the epoll loop. */
+export interface OpenListener {
+  close(): void;
+}
 
 /** Formats a socket address like Redis ("127.0.0.1:6379", "::1:6379"). */
 export function formatAddr(a: Deno.Addr): string {
@@ -23,9 +30,29 @@ function isLoopback(host: string): boolean {
 const PROTECTED_MSG =
   "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
 
+/** Host and port as Redis shows them ("127.0.0.1:6379", "[::1]:6379"). */
+function formatHostPort(a: SockAddr): string {
+  return a.host.includes(":") ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+}
+
+/** Opens a listener on the epoll loop when it runs and the host is an IP literal, else a Deno
+ * listener. */
+function listenOn(server: Server, hostname: string, port: number): OpenListener {
+  if (epollEnabled() && (parseIPv4(hostname) !== null || parseIPv6(hostname) !== null)) {
+    return SocketListener.open(
+      hostname,
+      port,
+      (t, remote, local) => acceptSocket(server, t, remote, local),
+    );
+  }
+  const l = Deno.listen({ hostname, port, transport: "tcp" });
+  acceptLoop(server, l);
+  return l;
+}
+
 /** Opens listeners for every bind address; throws if none could be opened. */
-export function listenAll(server: Server, port: number, binds: string[]): Deno.Listener[] {
-  const out: Deno.Listener[] = [];
+export function listenAll(server: Server, port: number, binds: string[]): OpenListener[] {
+  const out: OpenListener[] = [];
   const addrs = binds.length === 0 ? ["*", "-::*"] : binds;
   let failed = false;
   for (const raw of addrs) {
@@ -33,10 +60,11 @@ export function listenAll(server: Server, port: number, binds: string[]): Deno.L
     const b = optional ? raw.slice(1) : raw;
     const hostname = b === "*" ? "0.0.0.0" : b === "::*" ? "::" : b;
     try {
-      out.push(Deno.listen({ hostname, port, transport: "tcp" }));
+      out.push(listenOn(server, hostname, port));
     } catch (e) {
       const wildcardPair = (hostname === "::" || hostname === "0.0.0.0") && out.length > 0;
-      if (e instanceof Deno.errors.AddrInUse && wildcardPair) continue; // dual-stack :: covers 0.0.0.0
+      // Deno's "::" listener is dual-stack and covers 0.0.0.0 (the epoll loop's is IPv6-only).
+      if (e instanceof Deno.errors.AddrInUse && wildcardPair) continue;
       log.warning(
         `Warning: Could not create server TCP listening socket ${b}:${port}: ${
           (e as Error).message
@@ -49,14 +77,13 @@ export function listenAll(server: Server, port: number, binds: string[]): Deno.L
     for (const l of out) l.close();
     throw new Error(`Failed listening on port ${port} (TCP), aborting.`);
   }
-  for (const l of out) acceptLoop(server, l);
   currentListeners = out;
   installMemoryReducer(server);
   return out;
 }
 
 /** Listeners opened by the last listenAll, so CONFIG SET port/bind can replace them. */
-export let currentListeners: Deno.Listener[] = [];
+export let currentListeners: OpenListener[] = [];
 
 /** Replaces the listeners for CONFIG SET port/bind; returns false (old ones kept) on failure.
  * A new port is opened before the old one closes. For new addresses on the same port the
@@ -125,24 +152,28 @@ async function acceptLoop(server: Server, listener: Deno.Listener): Promise<void
   }
 }
 
-/** Serves one connection until it closes. */
-async function handleConnection(server: Server, conn: Deno.Conn): Promise<void> {
-  const remote = conn.remoteAddr as Deno.NetAddr;
+/** Counts a new connection; returns the error Redis sends before closing it (maxclients,
+ * protected mode), or null to accept it. */
+function admit(server: Server, remoteHost: string): string | null {
   const cfg = server.config;
   server.stats.totalConnections++;
   if (server.clients.size >= cfg.int("maxclients")) {
     server.stats.rejectedConnections++;
-    await conn.write(new TextEncoder().encode("-ERR max number of clients reached\r\n")).catch(
-      () => {},
-    );
-    conn.close();
-    return;
+    return "-ERR max number of clients reached\r\n";
   }
-  if (
-    // Redis 7.0 no longer looks at bind here: its default bind is "* -::*" (islocalClient).
-    cfg.bool("protected-mode") && cfg.str("requirepass") === "" && !isLoopback(remote.hostname)
-  ) {
-    await conn.write(new TextEncoder().encode(PROTECTED_MSG)).catch(() => {});
+  // Redis 7.0 no longer looks at bind here: its default bind is "* -::*" (islocalClient).
+  if (cfg.bool("protected-mode") && cfg.str("requirepass") === "" && !isLoopback(remoteHost)) {
+    return PROTECTED_MSG;
+  }
+  return null;
+}
+
+/** Serves one connection of a Deno listener until it closes. */
+async function handleConnection(server: Server, conn: Deno.Conn): Promise<void> {
+  const remote = conn.remoteAddr as Deno.NetAddr;
+  const refusal = admit(server, remote.hostname);
+  if (refusal !== null) {
+    await conn.write(new TextEncoder().encode(refusal)).catch(() => {});
     conn.close();
     return;
   }
@@ -151,19 +182,85 @@ async function handleConnection(server: Server, conn: Deno.Conn): Promise<void> 
   await serveClient(c, conn);
 }
 
-/** The read-parse-execute-write loop shared by client and master connections. */
+/** Takes a connection of an epoll-loop listener: from now on its readiness drives onReadable. */
+function acceptSocket(server: Server, t: SocketTransport, remote: SockAddr, local: SockAddr): void {
+  const refusal = admit(server, remote.host);
+  if (refusal !== null) {
+    const b = new TextEncoder().encode(refusal);
+    t.writeNow(b, b.length); // best effort, as Redis's single write before closing
+    t.close();
+    return;
+  }
+  const c = new Client(server, t, formatHostPort(remote), formatHostPort(local), t.fd);
+  server.clients.set(c.id, c);
+  attachInput(c);
+  const p = c.parser;
+  let paused = false;
+  t.onReadable = () => {
+    if (paused || c.closed) return;
+    p.maxBulkLen = server.config.hot.protoMaxBulkLen;
+    let n: number;
+    try {
+      n = t.read(p.space());
+    } catch {
+      n = 0; // connection reset
+    }
+    if (n < 0) return;
+    if (n === 0) {
+      c.close();
+      return;
+    }
+    p.end += n;
+    c.netIn += n;
+    server.stats.netInput += n;
+    const waiting = processInput(c);
+    if (waiting === undefined) {
+      afterInput(c);
+      return;
+    }
+    // A command waits for CLIENT PAUSE: stop reading until the buffered input ran.
+    paused = true;
+    t.pauseReading(true);
+    waiting.then(() => {
+      paused = false;
+      t.pauseReading(false);
+      afterInput(c);
+    });
+  };
+  t.start();
+}
+
+/** After a batch of input ran: the query buffer limit, then the replies. */
+function afterInput(c: Client): void {
+  if (c.closed) return;
+  if (c.parser.pending > c.server.config.hot.clientQueryBufferLimit) {
+    log.warning(`Closing client that reached max query buffer length (qbuf=${c.parser.pending})`);
+    c.close();
+    return;
+  }
+  if (c.out.len > 0 || c.closeAfterReply) c.flush();
+}
+
+/** Sets what a client's input processing needs: the AUTH check and resumption after blocking. */
+function attachInput(c: Client): void {
+  const server = c.server;
+  c.parser.authRequired = () => !c.authenticated && server.config.hot.requirepass !== "";
+  c.resume = () => {
+    const waiting = processInput(c);
+    if (waiting) waiting.then(() => c.flush());
+    else c.flush();
+  };
+}
+
+/** The read-parse-execute-write loop of connections on Deno sockets: clients of Deno listeners
+ * and the link to our master. */
 export async function serveClient(
   c: Client,
   conn: { read(b: Uint8Array): Promise<number | null> },
 ): Promise<void> {
   const server = c.server;
   const p = c.parser;
-  p.authRequired = () => !c.authenticated && server.config.hot.requirepass !== "";
-  c.resume = () => {
-    const waiting = processInput(c);
-    if (waiting) waiting.then(() => c.flush());
-    else c.flush();
-  };
+  attachInput(c);
   try {
     while (!c.closed) {
       p.maxBulkLen = server.config.hot.protoMaxBulkLen;

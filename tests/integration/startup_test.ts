@@ -103,6 +103,13 @@ Deno.test("a busy port fails with 'Failed listening on port N (TCP), aborting.' 
       r.out + r.err,
       new RegExp(`Failed listening on port ${port} \\(TCP\\), aborting\\.`),
     );
+    // Redis's warning names the address and the failed call.
+    assert.match(
+      r.out,
+      new RegExp(
+        `Could not create server TCP listening socket \\*:${port}: bind: Address already in use`,
+      ),
+    );
   } finally {
     hold.close();
   }
