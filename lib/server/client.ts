@@ -74,6 +74,8 @@ export class Client {
   replyMode: "on" | "off" | "skip" = "on";
   skipNext = false;
   closeAfterReply = false;
+  /** Queued for a write after the current batch of socket events (listener.ts). */
+  flushPending = false;
   /** Continues processing buffered input after the client is unblocked. */
   resume: (() => void) | null = null;
   closed = false;

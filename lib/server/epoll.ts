@@ -104,6 +104,13 @@ function errText(e: number): string {
   return p === null ? `errno ${e}` : Deno.UnsafePointerView.getCString(p);
 }
 
+let beforeSleep: () => void = () => {};
+
+/** Sets what runs after each batch of socket events (Redis's beforeSleep): the deferred writes. */
+export function setBeforeSleep(fn: () => void): void {
+  beforeSleep = fn;
+}
+
 /** Something registered with the loop: told when its socket is readable or writable. */
 interface Handler {
   readable(): void;
@@ -177,6 +184,11 @@ class Loop {
       } catch (e) {
         log.warning(`Event loop: socket ${fd}: ${(e as Error).stack ?? e}`);
       }
+    }
+    try {
+      beforeSleep();
+    } catch (e) {
+      log.warning(`Event loop: ${(e as Error).stack ?? e}`);
     }
   }
 }

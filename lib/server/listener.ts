@@ -5,7 +5,14 @@ import type { Server } from "./server.ts";
 import { beginBatch, endBatch, mustWaitForPause, processCommand } from "./dispatch.ts";
 import { log } from "../log.ts";
 import { installMemoryReducer } from "./memory.ts";
-import { epollEnabled, parseIPv4, parseIPv6, SocketListener, SocketTransport } from "./epoll.ts";
+import {
+  epollEnabled,
+  parseIPv4,
+  parseIPv6,
+  setBeforeSleep,
+  SocketListener,
+  SocketTransport,
+} from "./epoll.ts";
 import type { SockAddr } from "./epoll.ts";
 
 /** What listenAll opened: Deno listeners, or listening sockets of the epoll loop. */
@@ -215,7 +222,7 @@ function acceptSocket(server: Server, t: SocketTransport, remote: SockAddr, loca
     server.stats.netInput += n;
     const waiting = processInput(c);
     if (waiting === undefined) {
-      afterInput(c);
+      afterInput(c, true);
       return;
     }
     // A command waits for CLIENT PAUSE: stop reading until the buffered input ran.
@@ -224,22 +231,42 @@ function acceptSocket(server: Server, t: SocketTransport, remote: SockAddr, loca
     waiting.then(() => {
       paused = false;
       t.pauseReading(false);
-      afterInput(c);
+      afterInput(c, false);
     });
   };
   t.start();
 }
 
-/** After a batch of input ran: the query buffer limit, then the replies. */
-function afterInput(c: Client): void {
+/** After a batch of input ran: the query buffer limit, then the replies, which are written once
+ * every ready socket was read (flushPending), as Redis writes them in beforeSleep: a burst of
+ * writes wakes a sleeping client process once, not once per socket. */
+function afterInput(c: Client, inBatch: boolean): void {
   if (c.closed) return;
   if (c.parser.pending > c.server.config.hot.clientQueryBufferLimit) {
     log.warning(`Closing client that reached max query buffer length (qbuf=${c.parser.pending})`);
     c.close();
     return;
   }
-  if (c.out.len > 0 || c.closeAfterReply) c.flush();
+  if (!inBatch) {
+    if (c.out.len > 0 || c.closeAfterReply) c.flush();
+  } else if ((c.out.len > 0 || c.closeAfterReply) && !c.flushPending) {
+    c.flushPending = true;
+    pendingFlush.push(c);
+  }
 }
+
+/** Clients with replies to write after the current batch of socket events. */
+const pendingFlush: Client[] = [];
+
+function flushPending(): void {
+  for (let i = 0; i < pendingFlush.length; i++) {
+    const c = pendingFlush[i];
+    c.flushPending = false;
+    if (!c.closed) c.flush();
+  }
+  pendingFlush.length = 0;
+}
+setBeforeSleep(flushPending);
 
 /** Sets what a client's input processing needs: the AUTH check and resumption after blocking. */
 function attachInput(c: Client): void {
