@@ -5,10 +5,10 @@
 // per write; at -P 16 that was a third of the CPU per request of a minimal server (measured in
 // ARCHITECTURE.md, "Client sockets").
 //
-// The loop polls with epoll_wait(timeout 0) on the JS thread while sockets are ready, and waits
-// on a Deno pool thread (a non-blocking FFI call, which returns a promise) when none is, or when
-// it has held the thread for 2 ms: timers, signals and Deno's own sockets (cluster bus,
-// replication links, MIGRATE) run in those turns.
+// The loop polls with epoll_wait on the JS thread while sockets are busy (sleeping there for at
+// most 1 ms when none is ready yet), and waits on a Deno pool thread (a non-blocking FFI call,
+// which returns a promise) once they are idle, or when it has held the thread for 2 ms: timers,
+// signals and Deno's own sockets (cluster bus, replication links, MIGRATE) run in those turns.
 //
 // Used when the platform is Linux and libc loads (the --allow-all the launcher passes includes
 // --allow-ffi); TSREDIS_IO=deno selects Deno's sockets instead. Listeners on names rather than
@@ -157,6 +157,11 @@ class Loop {
     try {
       while (this.handlers.size > 0) {
         let n = L.epoll_wait(this.ep, this.events, MAX_EVENTS, 0);
+        // Busy: the next requests are usually a few microseconds away. Sleeping for them in the
+        // kernel on this thread costs far less than a turn through the pool thread.
+        if (n === 0 && performance.now() - held < MAX_HOLD_MS) {
+          n = L.epoll_wait(this.ep, this.events, MAX_EVENTS, 1);
+        }
         if (n > 0) {
           this.dispatch(n);
           if (performance.now() - held < MAX_HOLD_MS) {
