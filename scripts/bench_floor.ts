@@ -12,7 +12,12 @@
 //   deno run --allow-net scripts/bench_floor.ts --port 7000
 import { parseArgs } from "node:util";
 import { Buffer } from "node:buffer";
-import { epollEnabled, SocketListener, SocketTransport } from "../lib/server/epoll.ts";
+import {
+  epollEnabled,
+  setBeforeSleep,
+  SocketListener,
+  SocketTransport,
+} from "../lib/server/epoll.ts";
 
 const { values: opt } = parseArgs({ options: { port: { type: "string", default: "6399" } } });
 
@@ -143,8 +148,30 @@ async function serve(conn: Deno.Conn): Promise<void> {
   } catch { /* already closed */ }
 }
 
-/** A connection on tsredis's epoll loop (the transport tsredis uses): synchronous read and
- * write on readiness. */
+/** A connection on tsredis's epoll loop (the transport tsredis uses): synchronous read on
+ * readiness; the replies of every socket read in one batch of events are written after the
+ * batch (setBeforeSleep), as tsredis and Redis do. */
+interface Pending {
+  t: SocketTransport;
+  replies: Uint8Array;
+}
+const pending: Pending[] = [];
+setBeforeSleep(() => {
+  for (const { t, replies } of pending) {
+    const w = t.writeNow(replies, replies.length);
+    if (w < 0) t.close();
+    else if (w < replies.length) {
+      // The socket is full: no more input until the rest is out, so replies stay in order.
+      t.pauseReading(true);
+      (async () => {
+        for (let off = w; off < replies.length;) off += await t.write(replies.subarray(off));
+        t.pauseReading(false);
+      })().catch(() => t.close());
+    }
+  }
+  pending.length = 0;
+});
+
 function serveSocket(t: SocketTransport): void {
   const inp = new Input();
   t.onReadable = () => {
@@ -158,17 +185,7 @@ function serveSocket(t: SocketTransport): void {
     if (n === 0) return t.close();
     inp.end += n;
     const o = runAll(inp);
-    const w = t.writeNow(out, o);
-    if (w < 0) return t.close();
-    if (w < o) {
-      // The socket is full: no more input until the rest is out, so replies stay in order.
-      const rest = out.slice(w, o);
-      t.pauseReading(true);
-      (async () => {
-        for (let off = 0; off < rest.length;) off += await t.write(rest.subarray(off));
-        t.pauseReading(false);
-      })().catch(() => t.close());
-    }
+    if (o > 0) pending.push({ t, replies: out.slice(0, o) });
   };
   t.start();
 }

@@ -202,9 +202,25 @@ function acceptSocket(server: Server, t: SocketTransport, remote: SockAddr, loca
   server.clients.set(c.id, c);
   attachInput(c);
   const p = c.parser;
+  // While a command waits for CLIENT PAUSE, input is still read (so a hang-up or the query
+  // buffer limit closes the client, as in Redis) but runs only once the pause is over.
   let paused = false;
+  const run = (inBatch: boolean): void => {
+    const waiting = processInput(c);
+    if (waiting === undefined) {
+      afterInput(c, inBatch);
+      return;
+    }
+    paused = true;
+    waiting.then(() => {
+      paused = false;
+      if (c.closed) return;
+      if (p.pending > 0 && !c.blocked) run(false); // input that came during the pause
+      else afterInput(c, false);
+    });
+  };
   t.onReadable = () => {
-    if (paused || c.closed) return;
+    if (c.closed) return;
     p.maxBulkLen = server.config.hot.protoMaxBulkLen;
     let n: number;
     try {
@@ -220,19 +236,8 @@ function acceptSocket(server: Server, t: SocketTransport, remote: SockAddr, loca
     p.end += n;
     c.netIn += n;
     server.stats.netInput += n;
-    const waiting = processInput(c);
-    if (waiting === undefined) {
-      afterInput(c, true);
-      return;
-    }
-    // A command waits for CLIENT PAUSE: stop reading until the buffered input ran.
-    paused = true;
-    t.pauseReading(true);
-    waiting.then(() => {
-      paused = false;
-      t.pauseReading(false);
-      afterInput(c, false);
-    });
+    if (!paused) run(true);
+    else if (p.pending > server.config.hot.clientQueryBufferLimit) afterInput(c, false);
   };
   t.start();
 }

@@ -140,6 +140,32 @@ for (const [name, opts] of TRANSPORTS) {
   });
 }
 
+Deno.test("epoll loop: a client that hangs up while its command waits for CLIENT PAUSE is closed at once", async () => {
+  const s = await startServer();
+  const a = await s.client();
+  try {
+    const b = await s.client();
+    await b.call("CLIENT", "SETNAME", "leaver");
+    assert.equal(await a.call("CLIENT", "PAUSE", "5000", "WRITE"), "OK");
+    await b.send("SET", "k", "v");
+    await new Promise((r) => setTimeout(r, 100));
+    assert.match(await a.call("CLIENT", "LIST") as string, /name=leaver/);
+    b.close();
+    // Redis keeps reading a postponed client, so it sees the hang-up during the pause.
+    let gone = false;
+    for (let i = 0; i < 40 && !gone; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      gone = !(await a.call("CLIENT", "LIST") as string).includes("name=leaver");
+    }
+    assert.ok(gone, "the client left CLIENT LIST during the pause");
+    assert.equal(await a.call("CLIENT", "UNPAUSE"), "OK");
+    assert.equal(await a.call("GET", "k"), null, "the hung-up client's SET never ran");
+  } finally {
+    a.close();
+    await s.stop();
+  }
+});
+
 Deno.test("IPv6 text: parse and format as inet_pton / inet_ntop do", () => {
   const cases: [string, string][] = [
     ["::1", "::1"],
