@@ -2,8 +2,8 @@
 // them: non-blocking sockets, level-triggered readiness, one read and one write per batch, all
 // synchronous calls into libc through Deno's FFI (socket, bind, listen, accept4, read, write,
 // epoll_*). Deno's own sockets cost a promise, an op dispatch and a tokio wake-up per read and
-// per write; at -P 16 that was a third of the CPU per request of a minimal server (measured in
-// ARCHITECTURE.md, "Client sockets").
+// per write; at -P 16 that was about a quarter of the CPU per request of a minimal server
+// (ARCHITECTURE.md, "Client sockets are the server's own").
 //
 // The loop polls with epoll_wait on the JS thread while sockets are busy (sleeping there for at
 // most 1 ms when none is ready yet), and waits on a Deno pool thread (a non-blocking FFI call,
@@ -36,6 +36,10 @@ const EPOLL_CTL_DEL = 2;
 const EPOLL_CTL_MOD = 3;
 const EINTR = 4;
 const EAGAIN = 11;
+/** struct epoll_event: u32 events, then the 64-bit data word, packed on x86-64 (12 bytes) and
+ * naturally aligned elsewhere (16 bytes). */
+const EV_SIZE = Deno.build.arch === "x86_64" ? 12 : 16;
+const EV_DATA = Deno.build.arch === "x86_64" ? 4 : 8;
 /** Events fetched per epoll_wait. */
 const MAX_EVENTS = 256;
 /** Longest the loop keeps the JS thread while sockets stay ready, in ms. */
@@ -122,10 +126,10 @@ class Loop {
   private ep = -1;
   private handlers = new Map<number, Handler>();
   private running = false;
-  private events = new Uint8Array(12 * MAX_EVENTS);
+  private events = new Uint8Array(EV_SIZE * MAX_EVENTS);
   private eventsView = new DataView(this.events.buffer);
-  /** epoll_event: u32 events, then the 64-bit data word (packed on x86-64: 12 bytes). */
-  private ev = new Uint8Array(12);
+  /** The epoll_event of epoll_ctl calls; its data word is the fd. */
+  private ev = new Uint8Array(EV_SIZE);
   private evView = new DataView(this.ev.buffer);
 
   add(fd: number, h: Handler, events: number): void {
@@ -145,8 +149,8 @@ class Loop {
 
   private ctl(op: number, fd: number, events: number): void {
     this.evView.setUint32(0, events, true);
-    this.evView.setUint32(4, fd, true);
-    this.evView.setUint32(8, 0, true);
+    this.evView.setUint32(EV_DATA, fd, true);
+    this.evView.setUint32(EV_DATA + 4, 0, true);
     libc!.epoll_ctl(this.ep, op, fd, this.ev);
   }
 
@@ -181,8 +185,8 @@ class Loop {
   private dispatch(n: number): void {
     const v = this.eventsView;
     for (let i = 0; i < n; i++) {
-      const flags = v.getUint32(i * 12, true);
-      const fd = v.getUint32(i * 12 + 4, true);
+      const flags = v.getUint32(i * EV_SIZE, true);
+      const fd = v.getUint32(i * EV_SIZE + EV_DATA, true);
       try {
         if (flags & (EPOLLIN | EPOLLERR | EPOLLHUP)) this.handlers.get(fd)?.readable();
         if (flags & (EPOLLOUT | EPOLLERR | EPOLLHUP)) this.handlers.get(fd)?.writable();
