@@ -113,8 +113,7 @@ function streamInfo(c: Client, argv: string[], s: StreamValue): void {
     field(c, "pel-count");
     c.out.int(g.pel.size);
     field(c, "pending");
-    let pel = sortedIds(g.pel);
-    if (count > 0) pel = pel.slice(0, count);
+    const pel = sortedIds(g.pel, count);
     c.out.array(pel.length);
     for (const id of pel) {
       const nack = g.pel.get(id)!;
@@ -135,8 +134,7 @@ function streamInfo(c: Client, argv: string[], s: StreamValue): void {
       field(c, "pel-count");
       c.out.int(cons.pel.size);
       field(c, "pending");
-      let cpel = sortedIds(cons.pel);
-      if (count > 0) cpel = cpel.slice(0, count);
+      const cpel = sortedIds(cons.pel, count);
       c.out.array(cpel.length);
       for (const id of cpel) {
         const nack = cons.pel.get(id)!;

@@ -160,9 +160,10 @@ export function replyItems(c: Client, items: Item[]): void {
   for (const it of items) replyItem(c, it);
 }
 
-/** Keys of a PEL (or any ID-keyed map) in ID order. */
-export function sortedIds<T>(m: Map<StreamId, T>): StreamId[] {
-  return [...m.keys()].sort();
+/** Keys of a PEL (or any ID-keyed map) in ID order; only the first `limit` when it is above 0. */
+export function sortedIds<T>(m: Map<StreamId, T>, limit = 0): StreamId[] {
+  const ids = [...m.keys()].sort();
+  return limit > 0 ? ids.slice(0, limit) : ids;
 }
 
 /** streamRangeHasTombstones: whether [start, end] may hold a deleted entry. */

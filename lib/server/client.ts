@@ -154,9 +154,7 @@ export class Client {
         return DONE;
       }
       if (off === n) {
-        this.netOut += n;
-        this.server.stats.netOutput += n;
-        this.out.consume(n);
+        this.written(n);
         if (this.closeAfterReply) this.close();
         return DONE;
       }
@@ -182,9 +180,7 @@ export class Client {
             new Uint8Array(buf.buffer, buf.byteOffset + off, n - off),
           );
         }
-        this.netOut += n;
-        this.server.stats.netOutput += n;
-        this.out.consume(n);
+        this.written(n);
       }
     } catch {
       this.close();
@@ -197,6 +193,13 @@ export class Client {
       }
     }
     if (this.closeAfterReply) this.close();
+  }
+
+  /** Counts n bytes of output as written and drops them from the buffer. */
+  private written(n: number): void {
+    this.netOut += n;
+    this.server.stats.netOutput += n;
+    this.out.consume(n);
   }
 
   /** Closes the connection and releases server-side state. */

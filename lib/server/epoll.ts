@@ -339,11 +339,6 @@ export class SocketListener implements Handler {
     return l;
   }
 
-  /** The bound port (differs from the requested one for port 0). */
-  get port(): number {
-    return this.local(this.fd).port;
-  }
-
   readable(): void {
     const L = libc!;
     for (let i = 0; i < MAX_ACCEPTS && !this.closed; i++) {

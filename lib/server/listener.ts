@@ -7,9 +7,8 @@ import { log } from "../log.ts";
 import { installMemoryReducer } from "./memory.ts";
 import {
   epollEnabled,
-  parseIPv4,
-  parseIPv6,
   setBeforeSleep,
+  sockaddr,
   SocketListener,
   SocketTransport,
 } from "./epoll.ts";
@@ -22,10 +21,7 @@ export interface OpenListener {
 
 /** Formats a socket address like Redis ("127.0.0.1:6379", "::1:6379"). */
 export function formatAddr(a: Deno.Addr): string {
-  if (a.transport === "tcp") {
-    // Redis brackets IPv6 addresses: "[::1]:6379".
-    return a.hostname.includes(":") ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`;
-  }
+  if (a.transport === "tcp") return formatHostPort({ host: a.hostname, port: a.port });
   return (a as Deno.UnixAddr).path ?? "";
 }
 
@@ -37,7 +33,7 @@ function isLoopback(host: string): boolean {
 const PROTECTED_MSG =
   "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
 
-/** Host and port as Redis shows them ("127.0.0.1:6379", "[::1]:6379"). */
+/** Host and port as Redis shows them: IPv6 in brackets ("127.0.0.1:6379", "[::1]:6379"). */
 function formatHostPort(a: SockAddr): string {
   return a.host.includes(":") ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
 }
@@ -45,7 +41,7 @@ function formatHostPort(a: SockAddr): string {
 /** Opens a listener on the epoll loop when it runs and the host is an IP literal, else a Deno
  * listener. */
 function listenOn(server: Server, hostname: string, port: number): OpenListener {
-  if (epollEnabled() && (parseIPv4(hostname) !== null || parseIPv6(hostname) !== null)) {
+  if (epollEnabled() && sockaddr(hostname, port) !== null) {
     return SocketListener.open(
       hostname,
       port,
@@ -205,18 +201,17 @@ function acceptSocket(server: Server, t: SocketTransport, remote: SockAddr, loca
   // While a command waits for CLIENT PAUSE, input is still read (so a hang-up or the query
   // buffer limit closes the client, as in Redis) but runs only once the pause is over.
   let paused = false;
-  const run = (inBatch: boolean): void => {
+  const run = (): void => {
     const waiting = processInput(c);
     if (waiting === undefined) {
-      afterInput(c, inBatch);
+      afterInput(c, true);
       return;
     }
+    // The pause loop runs everything read meanwhile, up to its last command.
     paused = true;
     waiting.then(() => {
       paused = false;
-      if (c.closed) return;
-      if (p.pending > 0 && !c.blocked) run(false); // input that came during the pause
-      else afterInput(c, false);
+      afterInput(c, false);
     });
   };
   t.onReadable = () => {
@@ -236,8 +231,8 @@ function acceptSocket(server: Server, t: SocketTransport, remote: SockAddr, loca
     p.end += n;
     c.netIn += n;
     server.stats.netInput += n;
-    if (!paused) run(true);
-    else if (p.pending > server.config.hot.clientQueryBufferLimit) afterInput(c, false);
+    if (!paused) run();
+    else if (queryBufferFull(c)) c.close();
   };
   t.start();
 }
@@ -247,8 +242,7 @@ function acceptSocket(server: Server, t: SocketTransport, remote: SockAddr, loca
  * writes wakes a sleeping client process once, not once per socket. */
 function afterInput(c: Client, inBatch: boolean): void {
   if (c.closed) return;
-  if (c.parser.pending > c.server.config.hot.clientQueryBufferLimit) {
-    log.warning(`Closing client that reached max query buffer length (qbuf=${c.parser.pending})`);
+  if (queryBufferFull(c)) {
     c.close();
     return;
   }
@@ -258,6 +252,15 @@ function afterInput(c: Client, inBatch: boolean): void {
     c.flushPending = true;
     pendingFlush.push(c);
   }
+}
+
+/** Whether the client's unparsed input passed client-query-buffer-limit (logged: the caller
+ * closes it). */
+function queryBufferFull(c: Client): boolean {
+  const pending = c.parser.pending;
+  if (pending <= c.server.config.hot.clientQueryBufferLimit) return false;
+  log.warning(`Closing client that reached max query buffer length (qbuf=${pending})`);
+  return true;
 }
 
 /** Clients with replies to write after the current batch of socket events. */
@@ -304,10 +307,7 @@ export async function serveClient(
       server.stats.netInput += n;
       const waiting = processInput(c);
       if (waiting) await waiting;
-      if (p.pending > server.config.hot.clientQueryBufferLimit) {
-        log.warning(`Closing client that reached max query buffer length (qbuf=${p.pending})`);
-        break;
-      }
+      if (queryBufferFull(c)) break;
       if (c.out.len > 0 || c.closeAfterReply) await c.flush();
     }
   } catch {
