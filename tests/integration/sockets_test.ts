@@ -166,6 +166,45 @@ Deno.test("epoll loop: a client that hangs up while its command waits for CLIENT
   }
 });
 
+Deno.test("epoll loop: the query buffer limit applies while a command waits for CLIENT PAUSE", async () => {
+  const s = await startServer({ args: ["--client-query-buffer-limit", "1mb"] });
+  const a = await s.client();
+  try {
+    const b = await s.client();
+    await b.call("CLIENT", "SETNAME", "flooder");
+    assert.equal(await a.call("CLIENT", "PAUSE", "5000", "WRITE"), "OK");
+    await b.send("SET", "k", "v");
+    // Then the start of a 3 MB argument, 1.5 MB of it: more unparsed input than the limit.
+    await b.writeRaw("*3\r\n$3\r\nSET\r\n$1\r\nx\r\n$3000000\r\n" + "z".repeat(1500000));
+    let gone = false;
+    for (let i = 0; i < 40 && !gone; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      gone = !(await a.call("CLIENT", "LIST") as string).includes("name=flooder");
+    }
+    assert.ok(gone, "the client was closed during the pause");
+    assert.match(s.output, /Closing client that reached max query buffer length/);
+    b.close();
+  } finally {
+    a.close();
+    await s.stop();
+  }
+});
+
+Deno.test("epoll loop: a listener on a host name (not an IP literal) accepts clients", async () => {
+  const s = await startServer({ args: ["--bind", "localhost"] });
+  try {
+    const c = await RespClient.connect(s.port, "localhost");
+    assert.equal(await c.call("SET", "k", "v"), "OK");
+    assert.equal(await c.call("GET", "k"), "v");
+    const local = c.conn.localAddr as Deno.NetAddr;
+    const info = await c.call("CLIENT", "INFO") as string;
+    assert.ok(info.includes(`addr=${local.hostname}:${local.port} `), info);
+    c.close();
+  } finally {
+    await s.stop();
+  }
+});
+
 Deno.test("IPv6 text: parse and format as inet_pton / inet_ntop do", () => {
   const cases: [string, string][] = [
     ["::1", "::1"],
