@@ -162,8 +162,10 @@ Deno.test("OBJECT IDLETIME: TTL/TYPE/EXISTS do not touch, GET/TOUCH do", async (
     assert.ok((await c.call("OBJECT", "IDLETIME", "foo") as number) >= 2);
     await c.call("TOUCH", "foo");
     await c.call("GET", "baz");
-    assert.equal(await c.call("OBJECT", "IDLETIME", "foo"), 0);
-    assert.equal(await c.call("OBJECT", "IDLETIME", "baz"), 0);
+    // The access clock ticks in whole seconds (Redis's LRU clock too): a tick between the touch
+    // and the query reads 1, never the 2+ an untouched key shows after the sleep.
+    assert.ok((await c.call("OBJECT", "IDLETIME", "foo") as number) <= 1);
+    assert.ok((await c.call("OBJECT", "IDLETIME", "baz") as number) <= 1);
   }, OPTS);
 });
 
