@@ -7,6 +7,9 @@ import { hashBytes, rememberArgHash } from "../store/dict.ts";
 /** Largest inline request or count line Redis buffers before refusing it. */
 export const PROTO_INLINE_MAX_SIZE = 64 * 1024;
 const INT_MAX = 2147483647;
+/** Where keyHashes found each command's first argument. */
+const KEY_AT = new Int32Array(64);
+const KEY_LEN = new Int32Array(64);
 
 /** A protocol error: the reply text (without the leading `-`) and the log reason. */
 export interface ProtocolError {
@@ -98,6 +101,54 @@ export class RespParser {
       return this.parseBulks() ? this.argv : null;
     }
     return null;
+  }
+
+  /** Hashes (hashBytes) of the first argument of the complete multibulk commands buffered
+   * ahead, up to `max` of them, into `hs`; returns how many, or 0 when fewer than two commands
+   * are buffered (nothing to overlap). A read-only look ahead for KeyDict.prefetch: it stops at
+   * anything unusual (an inline command, a partial or malformed header, a long key), which
+   * next() then parses the exact way. */
+  keyHashes(hs: Int32Array, max: number): number {
+    if (this.multibulk !== 0 || this.bulk !== -1) return 0;
+    const buf = this.buf;
+    const end = this.end;
+    const at = KEY_AT;
+    const len = KEY_LEN;
+    let p = this.start;
+    let n = 0;
+    scan: while (n < max && p < end && buf[p] === 42 /* * */) {
+      let argc = 0;
+      let j = p + 1;
+      for (; j < end && j - p <= 4; j++) {
+        const d = buf[j] - 48;
+        if (d < 0 || d > 9) break;
+        argc = argc * 10 + d;
+      }
+      if (j + 1 >= end || buf[j] !== 13 || argc < 2) break;
+      p = j + 2;
+      for (let a = 0; a < argc; a++) {
+        if (p >= end || buf[p] !== 36 /* $ */) break scan;
+        let l = 0;
+        for (j = p + 1; j < end && j - p <= 10; j++) {
+          const d = buf[j] - 48;
+          if (d < 0 || d > 9) break;
+          l = l * 10 + d;
+        }
+        if (j + 1 >= end || buf[j] !== 13 || j === p + 1) break scan;
+        p = j + 2;
+        if (a === 1) {
+          if (l > 64) break scan;
+          at[n] = p;
+          len[n] = l;
+        }
+        p += l + 2;
+        if (p > end) break scan;
+      }
+      n++;
+    }
+    if (n < 2) return 0;
+    for (let i = 0; i < n; i++) hs[i] = hashBytes(buf, at[i], len[i]);
+    return n;
   }
 
   private fail(reply: string, reason: string): false {

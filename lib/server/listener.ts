@@ -13,6 +13,7 @@ import {
   SocketTransport,
 } from "./epoll.ts";
 import type { SockAddr } from "./epoll.ts";
+import { PREFETCH_MAX } from "../store/dict.ts";
 
 /** What listenAll opened: Deno listeners, or listening sockets of the epoll loop. */
 export interface OpenListener {
@@ -344,9 +345,11 @@ function runInput(c: Client, first: string[] | null): string[] | null {
   beginBatch(c);
   try {
     let argv = first;
+    let ahead = 0;
     while (!c.closed && !c.closeAfterReply) {
       if (c.blocked) return null; // resumes when unblocked: remaining input stays buffered
       if (argv === null) {
+        if (--ahead <= 0 && PREFETCH) ahead = prefetchKeys(c);
         argv = p.next();
         if (argv === null) {
           if (p.error) {
@@ -367,6 +370,18 @@ function runInput(c: Client, first: string[] | null): string[] | null {
   } finally {
     endBatch();
   }
+}
+
+const PREFETCH = Deno.env.get("TSREDIS_PREFETCH") !== "0";
+const PREFETCH_HS = new Int32Array(PREFETCH_MAX);
+
+/** Before a pipeline runs, loads the keyspace entries its next commands will look up, all at
+ * once (KeyDict.prefetch): for GET over 100000 keys, a lookup is otherwise four cache misses
+ * one after the other. Returns how many commands that covered (0: fewer than two buffered). */
+function prefetchKeys(c: Client): number {
+  const n = c.parser.keyHashes(PREFETCH_HS, PREFETCH_MAX);
+  if (n > 0) c.db.dict.prefetch(PREFETCH_HS, n);
+  return n;
 }
 
 /** Runs one command, applying CLIENT REPLY OFF/SKIP to its reply. */
