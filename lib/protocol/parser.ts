@@ -7,9 +7,9 @@ import { hashBytes, rememberArgHash } from "../store/dict.ts";
 /** Largest inline request or count line Redis buffers before refusing it. */
 export const PROTO_INLINE_MAX_SIZE = 64 * 1024;
 const INT_MAX = 2147483647;
-/** Where keyHashes found each command's first argument. */
-const KEY_AT = new Int32Array(64);
-const KEY_LEN = new Int32Array(64);
+/** Most commands keyHashes looks ahead at. */
+const AHEAD_MAX = 64;
+const KEY_LEN = new Int32Array(AHEAD_MAX);
 
 /** A protocol error: the reply text (without the leading `-`) and the log reason. */
 export interface ProtocolError {
@@ -36,6 +36,13 @@ export class RespParser {
   private argv: string[] = [];
   /** Arguments of the current multibulk stored so far. */
   private argc = 0;
+  /** keyHashes' results: offsets of first arguments in buf and their hashes, the next one to
+   * use, and how many. Valid while the buffered bytes stay where they are (space() and feed()
+   * may move them, and drop the list). */
+  private aheadAt: Int32Array | null = null;
+  private aheadHash: Int32Array | null = null;
+  private aheadI = 0;
+  private aheadN = 0;
 
   constructor(size = 16 * 1024) {
     this.buf = Buffer.allocUnsafe(size);
@@ -49,6 +56,7 @@ export class RespParser {
   /** Returns a writable region of at least `min` bytes at the end of the buffer (a plain
    * Uint8Array view: Buffer#subarray goes through the slower species constructor). */
   space(min = 16 * 1024): Uint8Array {
+    this.aheadN = 0;
     // A partially received big argument gets room for all of it at once.
     if (this.bulk > 0) min = Math.max(min, this.bulk + 2 - (this.end - this.start));
     if (this.start === this.end) this.start = this.end = 0;
@@ -112,8 +120,14 @@ export class RespParser {
     if (this.multibulk !== 0 || this.bulk !== -1) return 0;
     const buf = this.buf;
     const end = this.end;
-    const at = KEY_AT;
+    if (this.aheadAt === null) {
+      this.aheadAt = new Int32Array(AHEAD_MAX);
+      this.aheadHash = new Int32Array(AHEAD_MAX);
+    }
+    const at = this.aheadAt;
     const len = KEY_LEN;
+    if (max > AHEAD_MAX) max = AHEAD_MAX;
+    this.aheadN = this.aheadI = 0;
     let p = this.start;
     let n = 0;
     scan: while (n < max && p < end && buf[p] === 42 /* * */) {
@@ -147,7 +161,9 @@ export class RespParser {
       n++;
     }
     if (n < 2) return 0;
-    for (let i = 0; i < n; i++) hs[i] = hashBytes(buf, at[i], len[i]);
+    const ah = this.aheadHash!;
+    for (let i = 0; i < n; i++) hs[i] = ah[i] = hashBytes(buf, at[i], len[i]);
+    this.aheadN = n;
     return n;
   }
 
@@ -251,7 +267,16 @@ export class RespParser {
         const a = latin1Decode(buf, st, st + n);
         this.argv[i] = a;
         // Keys are hashed here, from the bytes (see rememberArgHash).
-        if (i <= 2 && n <= 64) rememberArgHash(i, a, hashBytes(buf, st, n));
+        if (i <= 2 && n <= 64) {
+          // The first argument's hash may be known from keyHashes (same bytes, same offset).
+          const k = this.aheadI;
+          let h: number;
+          if (i === 1 && k < this.aheadN && this.aheadAt![k] === st) {
+            h = this.aheadHash![k];
+            this.aheadI = k + 1;
+          } else h = hashBytes(buf, st, n);
+          rememberArgHash(i, a, h);
+        }
       }
       this.start = st + n + 2;
       this.bulk = -1;

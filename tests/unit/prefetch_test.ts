@@ -2,7 +2,7 @@
 // must be exactly those the lookups compute, or prefetching loads the wrong lines.
 import assert from "node:assert/strict";
 import { RespParser } from "../../lib/protocol/parser.ts";
-import { hashKey, KeyDict, PREFETCH_MAX } from "../../lib/store/dict.ts";
+import { hashBytes, hashKey, KeyDict, PREFETCH_MAX } from "../../lib/store/dict.ts";
 
 const enc = new TextEncoder();
 function resp(...args: string[]): string {
@@ -63,4 +63,60 @@ Deno.test("KeyDict.prefetch leaves the table as it was, whatever the hashes", ()
   assert.deepEqual([...d], before);
   for (const [k, v] of before) assert.equal(d.get(k), v);
   assert.equal(d.get("k0"), undefined);
+});
+
+Deno.test("hashes found ahead are reused only for the bytes they were computed from", () => {
+  // Random keys fed in random pieces into a small buffer (so it is compacted and regrown),
+  // keyHashes and next() interleaved: every parsed key must carry its own hash.
+  let seed = 12345;
+  const rnd = (n: number) => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed % n;
+  };
+  const hs = new Int32Array(PREFETCH_MAX);
+  const p = new RespParser(64);
+  let pending = new Uint8Array(0);
+  let parsed = 0;
+  for (let step = 0; step < 3000; step++) {
+    const op = rnd(3);
+    if (op === 0 || pending.length === 0) {
+      const key = "k" + "x".repeat(rnd(20)) + rnd(1000);
+      const more = enc.encode(resp(rnd(2) ? "GET" : "SET", key, ...(rnd(2) ? ["v"] : [])));
+      const all = new Uint8Array(pending.length + more.length);
+      all.set(pending);
+      all.set(more, pending.length);
+      pending = all;
+    }
+    if (op === 1 && pending.length > 0) {
+      const n = 1 + rnd(pending.length);
+      p.feed(pending.subarray(0, n));
+      pending = pending.slice(n);
+    }
+    if (rnd(4) === 0) p.keyHashes(hs, 1 + rnd(PREFETCH_MAX));
+    for (let k = rnd(4); k > 0; k--) {
+      const argv = p.next();
+      if (argv === null) break;
+      parsed++;
+      const bytes = enc.encode(argv[1]);
+      // hashKey of the argument returns the hash the parser recorded for it.
+      assert.equal(hashKey(argv[1]), hashBytes(bytes, 0, bytes.length), argv[1]);
+    }
+  }
+  assert.ok(parsed > 500, `parsed ${parsed}`);
+});
+
+Deno.test("a hash found ahead is dropped when the buffered bytes move", () => {
+  // A and B are buffered and hashed ahead; A runs; feeding C moves B to the buffer's start, so
+  // C's key lands where B's was. C must get its own hash, not B's.
+  const p = new RespParser(64);
+  const [a, b, c] = [resp("GET", "aaaa"), resp("GET", "bbbb"), resp("GET", "cccc")];
+  p.feed(enc.encode(a + b));
+  assert.equal(p.keyHashes(new Int32Array(PREFETCH_MAX), PREFETCH_MAX), 2);
+  assert.deepEqual(p.next(), ["GET", "aaaa"]);
+  p.feed(enc.encode(c));
+  for (const key of ["bbbb", "cccc"]) {
+    const argv = p.next()!;
+    assert.equal(argv[1], key);
+    assert.equal(hashKey(argv[1]), hashBytes(enc.encode(key), 0, 4));
+  }
 });
