@@ -2,7 +2,9 @@
 // Each server is pinned to core 0 and redis-benchmark to core 1 (taskset), several rounds,
 // medians reported with the ratio tsredis/reference: requests/s, p50/p99 latency and server CPU
 // microseconds per request, plus RSS after loading 1,000,000 keys (fresh servers, peak and
-// settled).
+// settled). A ratio is the median of the per-round ratios (the two servers' runs of a round are
+// next to each other, in alternating order); the steal column is the share of CPU time the
+// hypervisor took during the row's runs (/proc/stat), which says how far to trust the row.
 //
 //   deno task bench [--rounds 3] [--requests 200000 (x5 when pipelined)] [--quick] [--only set,get|none]
 //                   [--pipeline 1,16] [--skip-memory] [--keys 1000000] [--keyspacelen 100000]
@@ -26,7 +28,7 @@
 // MSET on a JS Map), interleaved in the same rounds. Its CPU per request is what Deno itself
 // costs on this machine, the floor under tsredis; the extra columns give it and tsredis/floor.
 import { parseArgs } from "node:util";
-import { cpuNs } from "./proc_cpu.ts";
+import { cpuNs, stealTicks } from "./proc_cpu.ts";
 
 const { values: opt } = parseArgs({
   options: {
@@ -137,6 +139,8 @@ interface Sample {
   p50: number;
   p99: number;
   cpuUs: number;
+  /** Share of the machine's CPU time the hypervisor took (steal) during the run, in %. */
+  steal: number;
 }
 
 function cli(port: number, ...args: string[]): string {
@@ -205,6 +209,7 @@ async function runBench(
   }
   const args = benchArgs(s.port, test, c, p, d, n, r);
   const before = cpuNs(s.pid);
+  const stealBefore = stealTicks();
   // Asynchronous, so Ctrl-C is handled (and every server killed) while a run is going.
   const out = await new Deno.Command(args[0], {
     args: args.slice(1),
@@ -212,13 +217,16 @@ async function runBench(
     stderr: "piped",
   }).output();
   const after = cpuNs(s.pid);
+  const stealAfter = stealTicks();
   const lines = new TextDecoder().decode(out.stdout).trim().split("\n").filter((l) =>
     !l.startsWith('"test"')
   );
   // "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
   const f = lines[lines.length - 1].split(",").map((x) => x.replaceAll('"', ""));
   const cpuUs = (after - before) / 1000 / n;
-  return { rps: Number(f[1]), p50: Number(f[4]), p99: Number(f[6]), cpuUs };
+  const all = stealAfter.total - stealBefore.total;
+  const steal = all > 0 ? 100 * (stealAfter.steal - stealBefore.steal) / all : 0;
+  return { rps: Number(f[1]), p50: Number(f[4]), p99: Number(f[6]), cpuUs, steal };
 }
 
 /** Tests scripts/bench_floor.ts implements. */
@@ -280,14 +288,16 @@ async function throughput(dir: string): Promise<void> {
   console.log(
     `rounds=${ROUNDS} requests=${N} (${
       N * 5
-    } pipelined) warm-up=${warm} per test (medians; server on core 0, redis-benchmark on core 1)\n`,
+    } pipelined) warm-up=${warm} per test (medians; ratios are medians of per-round ratios; steal: CPU time the hypervisor took, median of the row's runs; server on core 0, redis-benchmark on core 1)\n`,
   );
   console.log(
-    `| test | -c | -P | -d | -r | tsredis rps | ${REF} rps | ratio | tsredis p50/p99 ms | ${REF} p50/p99 ms | tsredis CPU us/req | ${REF} CPU us/req | CPU ratio |${
+    `| test | -c | -P | -d | -r | tsredis rps | ${REF} rps | ratio | tsredis p50/p99 ms | ${REF} p50/p99 ms | tsredis CPU us/req | ${REF} CPU us/req | CPU ratio | steal % |${
       fl ? " floor CPU us/req | floor/" + REF + " | tsredis/floor |" : ""
     }`,
   );
-  console.log(`|---|---|---|---|---|---|---|---|---|---|---|---|---|${fl ? "---|---|---|" : ""}`);
+  console.log(
+    `|---|---|---|---|---|---|---|---|---|---|---|---|---|---|${fl ? "---|---|---|" : ""}`,
+  );
   for (const sc of scenarios) {
     // Pipelined runs get 5x the requests, so every run lasts about as long (at 600k requests/s,
     // 200000 requests are a third of a second: too short to measure CPU time well).
@@ -302,23 +312,26 @@ async function throughput(dir: string): Promise<void> {
       }
     }
     const m = (name: string, k: keyof Sample) => median(res[name].map((x) => x[k]));
+    // Ratios are medians of the per-round ratios of runs made next to each other, so a machine
+    // that slows down for a while (steal) skews a round, not a whole row.
+    const paired = (k: "rps" | "cpuUs", of = "tsredis") =>
+      median(res[of].map((x, i) => x[k] / res[REF][i][k]));
+    const steal = median([...res.tsredis, ...res[REF]].map((x) => x.steal));
     const floorCols = fl === null
       ? ""
       : withFloor
-      ? ` ${fmt(m("floor", "cpuUs"), 2)} | ${fmt(m("floor", "cpuUs") / m(REF, "cpuUs"), 2)} | ${
-        fmt(m("tsredis", "cpuUs") / m("floor", "cpuUs"), 2)
+      ? ` ${fmt(m("floor", "cpuUs"), 2)} | ${fmt(paired("cpuUs", "floor"), 2)} | ${
+        fmt(median(res.tsredis.map((x, i) => x.cpuUs / res.floor[i].cpuUs)), 2)
       } |`
       : " - | - | - |";
     console.log(
       `| ${sc.test} | ${sc.c} | ${sc.p} | ${sc.d} | ${sc.r > 0 ? sc.r : "-"} | ${
         fmt(m("tsredis", "rps"))
-      } | ${fmt(m(REF, "rps"))} | ${fmt(m("tsredis", "rps") / m(REF, "rps"), 2)} | ${
-        fmt(m("tsredis", "p50"), 3)
-      }/${fmt(m("tsredis", "p99"), 3)} | ${fmt(m(REF, "p50"), 3)}/${fmt(m(REF, "p99"), 3)} | ${
-        fmt(m("tsredis", "cpuUs"), 2)
-      } | ${fmt(m(REF, "cpuUs"), 2)} | ${
-        fmt(m("tsredis", "cpuUs") / m(REF, "cpuUs"), 2)
-      } |${floorCols}`,
+      } | ${fmt(m(REF, "rps"))} | ${fmt(paired("rps"), 2)} | ${fmt(m("tsredis", "p50"), 3)}/${
+        fmt(m("tsredis", "p99"), 3)
+      } | ${fmt(m(REF, "p50"), 3)}/${fmt(m(REF, "p99"), 3)} | ${fmt(m("tsredis", "cpuUs"), 2)} | ${
+        fmt(m(REF, "cpuUs"), 2)
+      } | ${fmt(paired("cpuUs"), 2)} | ${fmt(steal, 1)} |${floorCols}`,
     );
   }
   await stop(ts);

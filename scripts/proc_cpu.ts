@@ -21,3 +21,17 @@ export function cpuNs(pid: number): number {
   const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return (Number(f[11]) + Number(f[12])) * TICK_NS;
 }
+
+/** Machine-wide CPU time counters from /proc/stat's "cpu" line, in ticks: steal (time the
+ * hypervisor gave to others while a vCPU wanted to run) and the total of all columns. */
+export function stealTicks(): { steal: number; total: number } {
+  try {
+    const line = Deno.readTextFileSync("/proc/stat").split("\n")[0];
+    const f = line.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal guest guest_nice (guest counted in user)
+    const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+    return { steal: f[7] ?? 0, total };
+  } catch {
+    return { steal: 0, total: 0 };
+  }
+}
