@@ -136,7 +136,7 @@ function clientsSection(s: Server): string[] {
     `maxclients:${s.config.int("maxclients")}`,
     `client_recent_max_input_buffer:${maxIn}`,
     `client_recent_max_output_buffer:${maxOut}`,
-    `blocked_clients:${s.blocking.blockedCount}`,
+    `blocked_clients:${s.blocking.blockedCount + s.pausedClients}`,
     `tracking_clients:${trackingClients(s.clients.values())}`,
     `clients_in_timeout_table:${inTimeout}`,
   ];

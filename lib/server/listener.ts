@@ -328,10 +328,18 @@ export function processInput(c: Client): Promise<void> | undefined {
 async function waitForPause(c: Client, argv: string[]): Promise<void> {
   let next: string[] | null = argv;
   while (next !== null) {
-    while (mustWaitForPause(c, next)) {
-      await c.flush();
-      await new Promise((r) => setTimeout(r, 10));
-      if (c.closed) return;
+    if (mustWaitForPause(c, next)) {
+      // Counted in INFO blocked_clients while it waits, as Redis counts postponed clients.
+      c.server.pausedClients++;
+      try {
+        while (mustWaitForPause(c, next)) {
+          await c.flush();
+          await new Promise((r) => setTimeout(r, 10));
+          if (c.closed) return;
+        }
+      } finally {
+        c.server.pausedClients--;
+      }
     }
     next = runInput(c, next);
   }

@@ -55,6 +55,8 @@ export class Server {
   stats = new Stats();
   pubsub = new PubSub();
   blocking = new Blocking();
+  /** Clients whose next command waits for CLIENT PAUSE (Redis's BLOCKED_POSTPONE). */
+  pausedClients = 0;
   commands = new Map<string, CommandSpec>();
   /** "db\0key" -> clients watching it. */
   watchers = new Map<string, Set<Client>>();
@@ -141,6 +143,7 @@ export class Server {
       },
       isReplica: () => this.isReplica,
       obeyMaster: () => this.currentClient?.isMaster === true,
+      paused: () => this.clientsPaused(),
       now: () => Date.now(),
     };
     const n = config.int("databases");
@@ -310,10 +313,19 @@ export class Server {
     c.watchDirty = false;
   }
 
+  /** Whether a CLIENT PAUSE (WRITE or ALL) is in force; one that ran out is cleared. While it
+   * is, the dataset stays as it is: no active expiry, and expired keys are not deleted. */
+  clientsPaused(): boolean {
+    if (this.pauseUntil === 0) return false;
+    if (Date.now() < this.pauseUntil) return true;
+    this.pauseUntil = 0;
+    return false;
+  }
+
   /** Active expiry: checks keys with a TTL in bounded slices so the loop never stalls. A
    * replica only expires the keys its own clients gave a TTL (expireReplicaKeys). */
   activeExpireCycle(budgetMs = 25): void {
-    if (!this.activeExpire) return;
+    if (!this.activeExpire || this.clientsPaused()) return;
     if (this.isReplica) {
       this.expireReplicaKeys(budgetMs);
       return;

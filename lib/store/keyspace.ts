@@ -22,6 +22,9 @@ export interface KeyspaceHooks {
   isReplica(): boolean;
   /** True while a replica runs its master's commands: for them no key is expired yet. */
   obeyMaster?(): boolean;
+  /** True while CLIENT PAUSE keeps the dataset still: expired keys read as missing but are not
+   * deleted (Redis checkClientPauseTimeoutAndReturnIfPaused). */
+  paused?(): boolean;
   /** Current time in ms. */
   now(): number;
 }
@@ -87,6 +90,7 @@ export class Db {
   private expireAt(key: string, when: number): boolean {
     if (when > this.hooks.now()) return false;
     if (this.hooks.isReplica()) return !this.hooks.obeyMaster?.();
+    if (this.hooks.paused?.()) return true;
     this.hooks.onExpired(this, key);
     this.remove(key);
     return true;

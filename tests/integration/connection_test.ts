@@ -292,6 +292,37 @@ Deno.test("CLIENT: ID, SETNAME/GETNAME, LIST fields, INFO, KILL, REPLY, NO-EVICT
   });
 });
 
+Deno.test("CLIENT PAUSE: waiting clients count as blocked; the dataset, expiry included, stays still", async () => {
+  await withServer(async (c, s) => {
+    const stat = async (name: string) =>
+      Number(new RegExp(`${name}:(\\d+)`).exec(String(await c.call("INFO")))![1]);
+    assert.equal(await c.call("SET", "ttl", "v", "PX", "50"), "OK");
+    assert.equal(await c.call("CLIENT", "PAUSE", "20000", "WRITE"), "OK");
+    const w = await s.client();
+    const pending = w.call("SET", "k", "v");
+    let blocked = 0;
+    for (let i = 0; i < 100 && blocked === 0; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      blocked = await stat("blocked_clients");
+    }
+    assert.equal(blocked, 1);
+    // The key's TTL passed: it reads as missing, but neither a lookup nor the active cycle
+    // deletes it while the pause lasts.
+    await new Promise((r) => setTimeout(r, 300));
+    const expired = await stat("expired_keys");
+    assert.equal(await c.call("GET", "ttl"), null);
+    assert.equal(await c.call("DBSIZE"), 1);
+    assert.equal(await stat("expired_keys"), expired);
+    assert.equal(await c.call("CLIENT", "UNPAUSE"), "OK");
+    assert.equal(await pending, "OK");
+    assert.equal(await stat("blocked_clients"), 0);
+    assert.equal(await c.call("GET", "ttl"), null);
+    assert.equal(await stat("expired_keys"), expired + 1);
+    assert.equal(await c.call("DBSIZE"), 1); // k
+    w.close();
+  });
+});
+
 Deno.test("CLIENT PAUSE / UNPAUSE and TRACKING state", async () => {
   await withServer(async (c, s) => {
     assert.equal(
