@@ -203,7 +203,7 @@ function clientPause(c: Client, argv: string[]): void {
   if (ms < 0) return c.error("ERR timeout is negative");
   const s = c.server;
   const end = ms > 0 ? Date.now() + ms : 0;
-  const active = s.pauseUntil > Date.now();
+  const active = s.clientsPaused();
   // A second pause never shortens the first one nor downgrades ALL to WRITE.
   s.pauseWritesOnly = active ? s.pauseWritesOnly && writeOnly : writeOnly;
   s.pauseUntil = active ? Math.max(s.pauseUntil, end) : end;

@@ -111,12 +111,12 @@ export class RespParser {
     return null;
   }
 
-  /** Hashes (hashBytes) of the first argument of the complete multibulk commands buffered
-   * ahead, up to `max` of them, into `hs`; returns how many, or 0 when fewer than two commands
+  /** Hashes (hashBytes) the first argument of the complete multibulk commands buffered ahead,
+   * up to `max` of them, into `aheadHashes`; returns how many, or 0 when fewer than two commands
    * are buffered (nothing to overlap). A read-only look ahead for KeyDict.prefetch: it stops at
    * anything unusual (an inline command, a partial or malformed header, a long key), which
    * next() then parses the exact way. */
-  keyHashes(hs: Int32Array, max: number): number {
+  keyHashes(max: number): number {
     if (this.multibulk !== 0 || this.bulk !== -1) return 0;
     const buf = this.buf;
     const end = this.end;
@@ -162,9 +162,14 @@ export class RespParser {
     }
     if (n < 2) return 0;
     const ah = this.aheadHash!;
-    for (let i = 0; i < n; i++) hs[i] = ah[i] = hashBytes(buf, at[i], len[i]);
+    for (let i = 0; i < n; i++) ah[i] = hashBytes(buf, at[i], len[i]);
     this.aheadN = n;
     return n;
+  }
+
+  /** The hashes of the last keyHashes call (the first n it returned). */
+  get aheadHashes(): Int32Array {
+    return this.aheadHash!;
   }
 
   private fail(reply: string, reason: string): false {

@@ -213,11 +213,7 @@ function reject(c: Client, msg: string, spec?: CommandSpec | null): void {
 /** Whether the client is paused by CLIENT PAUSE for this command. */
 function isPaused(c: Client, spec: CommandSpec): boolean {
   const s = c.server;
-  if (s.pauseUntil === 0 || c.isMaster || c.isReplica) return false;
-  if (Date.now() >= s.pauseUntil) {
-    s.pauseUntil = 0;
-    return false;
-  }
+  if (c.isMaster || c.isReplica || !s.clientsPaused()) return false;
   if (!s.pauseWritesOnly) return true;
   const f = spec.flagSet!;
   return f.has("write") || f.has("may_replicate") ||

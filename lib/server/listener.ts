@@ -381,14 +381,14 @@ function runInput(c: Client, first: string[] | null): string[] | null {
 }
 
 const PREFETCH = Deno.env.get("TSREDIS_PREFETCH") !== "0";
-const PREFETCH_HS = new Int32Array(PREFETCH_MAX);
 
 /** Before a pipeline runs, loads the keyspace entries its next commands will look up, all at
  * once (KeyDict.prefetch): for GET over 100000 keys, a lookup is otherwise four cache misses
  * one after the other. Returns how many commands that covered (0: fewer than two buffered). */
 function prefetchKeys(c: Client): number {
-  const n = c.parser.keyHashes(PREFETCH_HS, PREFETCH_MAX);
-  if (n > 0) c.db.dict.prefetch(PREFETCH_HS, n);
+  const p = c.parser;
+  const n = p.keyHashes(PREFETCH_MAX);
+  if (n > 0) c.db.dict.prefetch(p.aheadHashes, n);
   return n;
 }
 

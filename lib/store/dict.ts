@@ -222,6 +222,7 @@ export class KeyDict<V> {
    * independent, so the CPU overlaps their cache misses (see the file comment); the lookups
    * that follow then find those lines cached. Only the first entry of each chain is touched. */
   prefetch(hs: Int32Array, n: number): void {
+    if (n > PREFETCH_MAX) n = PREFETCH_MAX;
     const en = this.en;
     const bk = this.bk;
     const mask = this.mask;

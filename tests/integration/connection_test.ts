@@ -1,7 +1,7 @@
 // Connection and CLIENT commands over real sockets: PING/ECHO/QUIT/RESET/AUTH/HELLO, RESP3
 // encodings, CLIENT LIST/KILL/PAUSE/REPLY/SETNAME/TRACKING, requirepass, maxclients, timeout.
 import assert from "node:assert/strict";
-import { RespClient, startServer, withServer } from "../helpers.ts";
+import { RespClient, startServer, waitBlocked, withServer } from "../helpers.ts";
 
 function err(r: unknown): string {
   assert.ok(r instanceof Error, `expected an error reply, got ${JSON.stringify(r)}`);
@@ -300,12 +300,7 @@ Deno.test("CLIENT PAUSE: waiting clients count as blocked; the dataset, expiry i
     assert.equal(await c.call("CLIENT", "PAUSE", "20000", "WRITE"), "OK");
     const w = await s.client();
     const pending = w.call("SET", "k", "v");
-    let blocked = 0;
-    for (let i = 0; i < 100 && blocked === 0; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-      blocked = await stat("blocked_clients");
-    }
-    assert.equal(blocked, 1);
+    await waitBlocked(c, 1);
     // The key's TTL passed: it reads as missing, but neither a lookup nor the active cycle
     // deletes it while the pause lasts.
     await new Promise((r) => setTimeout(r, 300));

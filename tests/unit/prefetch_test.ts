@@ -2,6 +2,7 @@
 // must be exactly those the lookups compute, or prefetching loads the wrong lines.
 import assert from "node:assert/strict";
 import { RespParser } from "../../lib/protocol/parser.ts";
+import { rng } from "../helpers.ts";
 import { hashBytes, hashKey, KeyDict, PREFETCH_MAX } from "../../lib/store/dict.ts";
 
 const enc = new TextEncoder();
@@ -19,37 +20,35 @@ Deno.test("keyHashes: first-argument hashes of the complete commands buffered ah
   const text = resp("GET", keys[0]) + resp("SET", keys[1], "v") + resp("HSET", keys[2], "f", "v") +
     resp("GET", keys[3]) + resp("DEL", keys[4]);
   const p = parserWith(text);
-  const hs = new Int32Array(PREFETCH_MAX);
-  assert.equal(p.keyHashes(hs, PREFETCH_MAX), 5);
+  assert.equal(p.keyHashes(PREFETCH_MAX), 5);
   // Keys are decoded as latin1, so hashKey of the latin1 string is what lookups compute.
   const latin1 = (s: string) => String.fromCharCode(...enc.encode(s));
-  assert.deepEqual([...hs.subarray(0, 5)], keys.map((k) => hashKey(latin1(k))));
+  assert.deepEqual([...p.aheadHashes.subarray(0, 5)], keys.map((k) => hashKey(latin1(k))));
   // Read-only: next() still parses everything from the start.
   assert.deepEqual(p.next(), ["GET", keys[0]]);
-  assert.equal(p.keyHashes(hs, 2), 2);
-  assert.equal(hs[0], hashKey(keys[1]));
-  assert.equal(hs[1], hashKey(keys[2]));
+  assert.equal(p.keyHashes(2), 2);
+  assert.equal(p.aheadHashes[0], hashKey(keys[1]));
+  assert.equal(p.aheadHashes[1], hashKey(keys[2]));
 });
 
 Deno.test("keyHashes stops at what next() must parse the exact way", () => {
-  const hs = new Int32Array(PREFETCH_MAX);
   const two = resp("GET", "a") + resp("GET", "b");
   // Fewer than two commands: nothing to overlap.
-  assert.equal(parserWith(resp("GET", "a")).keyHashes(hs, PREFETCH_MAX), 0);
+  assert.equal(parserWith(resp("GET", "a")).keyHashes(PREFETCH_MAX), 0);
   // A partial command, an inline one, a command without arguments or a long key ends the scan.
-  assert.equal(parserWith(two + resp("GET", "c").slice(0, 12)).keyHashes(hs, 16), 2);
-  assert.equal(parserWith(two + "GET c\r\n" + resp("GET", "d")).keyHashes(hs, 16), 2);
-  assert.equal(parserWith(two + resp("PING") + resp("GET", "d")).keyHashes(hs, 16), 2);
-  assert.equal(parserWith(two + resp("GET", "y".repeat(65))).keyHashes(hs, 16), 2);
-  assert.equal(parserWith(two + "*2\r\n$x\r\n").keyHashes(hs, 16), 2);
-  assert.equal(parserWith(two + two + two).keyHashes(hs, 4), 4);
+  assert.equal(parserWith(two + resp("GET", "c").slice(0, 12)).keyHashes(16), 2);
+  assert.equal(parserWith(two + "GET c\r\n" + resp("GET", "d")).keyHashes(16), 2);
+  assert.equal(parserWith(two + resp("PING") + resp("GET", "d")).keyHashes(16), 2);
+  assert.equal(parserWith(two + resp("GET", "y".repeat(65))).keyHashes(16), 2);
+  assert.equal(parserWith(two + "*2\r\n$x\r\n").keyHashes(16), 2);
+  assert.equal(parserWith(two + two + two).keyHashes(4), 4);
   // Mid-command (a bulk still arriving), the scan does not start.
   const p = parserWith(two.slice(0, 10));
   assert.equal(p.next(), null);
   p.feed(enc.encode(two.slice(10) + two));
-  assert.equal(p.keyHashes(hs, 16), 0);
+  assert.equal(p.keyHashes(16), 0);
   assert.deepEqual(p.next(), ["GET", "a"]);
-  assert.equal(p.keyHashes(hs, 16), 3);
+  assert.equal(p.keyHashes(16), 3);
 });
 
 Deno.test("KeyDict.prefetch leaves the table as it was, whatever the hashes", () => {
@@ -68,12 +67,8 @@ Deno.test("KeyDict.prefetch leaves the table as it was, whatever the hashes", ()
 Deno.test("hashes found ahead are reused only for the bytes they were computed from", () => {
   // Random keys fed in random pieces into a small buffer (so it is compacted and regrown),
   // keyHashes and next() interleaved: every parsed key must carry its own hash.
-  let seed = 12345;
-  const rnd = (n: number) => {
-    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-    return seed % n;
-  };
-  const hs = new Int32Array(PREFETCH_MAX);
+  const random = rng(12345);
+  const rnd = (n: number) => Math.floor(random() * n);
   const p = new RespParser(64);
   let pending = new Uint8Array(0);
   let parsed = 0;
@@ -92,7 +87,7 @@ Deno.test("hashes found ahead are reused only for the bytes they were computed f
       p.feed(pending.subarray(0, n));
       pending = pending.slice(n);
     }
-    if (rnd(4) === 0) p.keyHashes(hs, 1 + rnd(PREFETCH_MAX));
+    if (rnd(4) === 0) p.keyHashes(1 + rnd(PREFETCH_MAX));
     for (let k = rnd(4); k > 0; k--) {
       const argv = p.next();
       if (argv === null) break;
@@ -111,7 +106,7 @@ Deno.test("a hash found ahead is dropped when the buffered bytes move", () => {
   const p = new RespParser(64);
   const [a, b, c] = [resp("GET", "aaaa"), resp("GET", "bbbb"), resp("GET", "cccc")];
   p.feed(enc.encode(a + b));
-  assert.equal(p.keyHashes(new Int32Array(PREFETCH_MAX), PREFETCH_MAX), 2);
+  assert.equal(p.keyHashes(PREFETCH_MAX), 2);
   assert.deepEqual(p.next(), ["GET", "aaaa"]);
   p.feed(enc.encode(c));
   for (const key of ["bbbb", "cccc"]) {
